@@ -1,0 +1,148 @@
+"""Configuration: one settings model, read once at start-up.
+
+Environment variables are the primary source (that is how MCP hosts such as
+Claude Desktop pass configuration); command-line flags override them by being
+passed to `Settings(...)` as keyword arguments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_API_URL = "http://localhost:9000"
+TOKEN_ENV = "DATABASIN_TOKEN"
+TOKEN_FILE_ENV = "DATABASIN_TOKEN_FILE"
+
+Transport = Literal["stdio", "sse", "streamable-http"]
+
+
+class Settings(BaseSettings):
+    """Every knob of the server, each with an environment variable and a sane default."""
+
+    model_config = SettingsConfigDict(extra="ignore", validate_by_name=True, validate_by_alias=True)
+
+    # --- the Databasin API -------------------------------------------------
+    api_url: str = Field(
+        DEFAULT_API_URL,
+        # PUBLIC_API_URI is the name the API reference uses; ours wins when both are set.
+        validation_alias=AliasChoices("DATABASIN_API_URL", "PUBLIC_API_URI"),
+    )
+    token: SecretStr | None = Field(None, validation_alias=TOKEN_ENV)
+    token_file: Path | None = Field(None, validation_alias=TOKEN_FILE_ENV)
+
+    connect_timeout: float = Field(5.0, gt=0, validation_alias="DATABASIN_CONNECT_TIMEOUT")
+    read_timeout: float = Field(30.0, gt=0, validation_alias="DATABASIN_READ_TIMEOUT")
+    # A metadata refresh can take minutes on a large database (API reference).
+    refresh_timeout: float = Field(300.0, gt=0, validation_alias="DATABASIN_REFRESH_TIMEOUT")
+    max_attempts: int = Field(3, ge=1, le=10, validation_alias="DATABASIN_MAX_ATTEMPTS")
+    retry_backoff: float = Field(0.5, ge=0, validation_alias="DATABASIN_RETRY_BACKOFF")
+    retry_backoff_max: float = Field(8.0, ge=0, validation_alias="DATABASIN_RETRY_BACKOFF_MAX")
+    rate_limit_max_wait: float = Field(10.0, ge=0, validation_alias="DATABASIN_RATE_LIMIT_MAX_WAIT")
+    max_response_bytes: int = Field(20_000_000, ge=1024, validation_alias="DATABASIN_MAX_RESPONSE_BYTES")
+    # The reference's default connectorMaxConnections is 8: never more in flight than that.
+    max_concurrency: int = Field(8, ge=1, le=256, validation_alias="DATABASIN_MAX_CONCURRENCY")
+
+    # --- what the tools answer --------------------------------------------
+    cache_ttl: float = Field(60.0, ge=0, validation_alias="DATABASIN_CACHE_TTL")
+    max_chars: int = Field(20_000, ge=500, validation_alias="DATABASIN_MAX_CHARS")
+    project: str | None = Field(None, validation_alias="DATABASIN_PROJECT")
+    read_only: bool = Field(False, validation_alias="DATABASIN_READ_ONLY")
+    tools: str | None = Field(None, validation_alias="DATABASIN_TOOLS")
+
+    # --- how the server is served -----------------------------------------
+    transport: Transport = Field("stdio", validation_alias="DATABASIN_MCP_TRANSPORT")
+    host: str = Field("127.0.0.1", validation_alias="DATABASIN_MCP_HOST")
+    port: int = Field(8000, ge=0, le=65535, validation_alias="DATABASIN_MCP_PORT")
+    stateless: bool = Field(False, validation_alias="DATABASIN_MCP_STATELESS")
+    auth_token: SecretStr | None = Field(None, validation_alias="DATABASIN_MCP_AUTH_TOKEN")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", validation_alias="DATABASIN_LOG_LEVEL")
+
+    @field_validator("api_url")
+    @classmethod
+    def _check_api_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://, e.g. http://localhost:9000")
+        return value
+
+    @field_validator("project", "tools")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    def token_source(self) -> TokenSource:
+        """Where this configuration says the API token comes from."""
+        return TokenSource(
+            env_token=self.token.get_secret_value().strip() if self.token else None,
+            explicit_file=self.token_file,
+            cwd=Path.cwd(),
+            home=Path.home(),
+        )
+
+
+@dataclass(frozen=True)
+class TokenRead:
+    """A token and a description of where it came from (never the token itself)."""
+
+    value: str = field(repr=False)
+    source: str
+
+
+@dataclass(frozen=True)
+class TokenSource:
+    """The lookup chain for the API token, re-readable so a rotated file is picked up.
+
+    Order: the DATABASIN_TOKEN variable; the file named by DATABASIN_TOKEN_FILE;
+    `.token` in the working directory (the API reference's convention); and
+    `~/.databasin/.token` (where the vendor's own command-line client keeps it).
+    """
+
+    env_token: str | None
+    explicit_file: Path | None
+    cwd: Path
+    home: Path
+
+    def candidate_files(self) -> list[Path]:
+        if self.explicit_file is not None:
+            # An explicit file is a promise: do not silently fall back to another one.
+            return [self.explicit_file]
+        return [self.cwd / ".token", self.home / ".databasin" / ".token"]
+
+    def read(self) -> TokenRead | None:
+        """The current token, or None when no source has one. Re-reads files every call."""
+        if self.env_token:
+            return TokenRead(self.env_token, f"the {TOKEN_ENV} environment variable")
+        for path in self.candidate_files():
+            value = _read_token_file(path)
+            if value:
+                return TokenRead(value, f"the token file {path}")
+        return None
+
+    def where_looked(self) -> str:
+        """One sentence for the 'no token' error: every place that was searched."""
+        files = " and ".join(str(p) for p in self.candidate_files())
+        if self.explicit_file is not None:
+            return f"No Databasin API token found: {TOKEN_FILE_ENV} points to {files}, which is missing or empty."
+        return (
+            f"No Databasin API token found: {TOKEN_ENV} is not set and there is no token in {files}. "
+            f"Set {TOKEN_ENV}, or save the token to {self.cwd / '.token'}."
+        )
+
+
+def _read_token_file(path: Path) -> str | None:
+    try:
+        text = path.expanduser().read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return text.strip() or None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment, with non-None keyword overrides (CLI flags) on top."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    return Settings(**given)  # type: ignore[arg-type]

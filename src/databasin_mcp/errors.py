@@ -1,0 +1,113 @@
+"""The small exception taxonomy of the Databasin client.
+
+Every message is a complete sentence that is safe to show to an agent or a
+person: no token, no password, no URL with credentials, no stack trace. The
+tool layer adds the next step ("Find IDs with list_connectors(...)"), which
+depends on which tool was called.
+"""
+
+from __future__ import annotations
+
+
+class DatabasinError(Exception):
+    """Base class: `str(error)` is a safe, complete sentence."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class ConfigurationError(DatabasinError):
+    """The server is not configured well enough to call the API."""
+
+
+class MissingTokenError(ConfigurationError):
+    """No API token could be found in any of the places we look."""
+
+
+class APIStatusError(DatabasinError):
+    """The API answered with an error status."""
+
+    status_code: int = 0
+
+    def __init__(self, message: str, *, status_code: int, upstream_message: str | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        # The API's own words (its `message` field, secrets removed), for the tool layer.
+        self.upstream_message = upstream_message
+
+
+class BadRequestError(APIStatusError):
+    """400 or 422: the request was refused as invalid."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: the token was refused, even after re-reading its source."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403: the token is valid but may not do this."""
+
+
+class NotFoundError(APIStatusError):
+    """404: the connector (or catalog, schema, table) does not exist."""
+
+
+class ConflictError(APIStatusError):
+    """409: the request conflicts with the current state."""
+
+
+class RateLimitError(APIStatusError):
+    """429 with a wait longer than we are willing to sleep."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int = 429,
+        upstream_message: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, upstream_message=upstream_message)
+        self.retry_after = retry_after
+
+
+class ServerError(APIStatusError):
+    """5xx, after the retries the method allows."""
+
+
+class TransportError(DatabasinError):
+    """The request did not complete: refused, reset, or dropped mid-body."""
+
+
+class UpstreamTimeoutError(TransportError):
+    """The API did not answer in time."""
+
+
+class BadResponseError(DatabasinError):
+    """The API answered 2xx with a body we cannot understand."""
+
+
+class ResponseTooLargeError(BadResponseError):
+    """The body is larger than the configured cap; it was not read into memory."""
+
+
+_STATUS_ERRORS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: BadRequestError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The exception class for an HTTP error status."""
+    if status_code in _STATUS_ERRORS:
+        return _STATUS_ERRORS[status_code]
+    if status_code == 429:
+        return RateLimitError
+    if status_code >= 500:
+        return ServerError
+    return APIStatusError

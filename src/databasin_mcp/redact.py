@@ -1,0 +1,93 @@
+"""Keeping secrets out of everything we return, raise or log.
+
+The API reference promises that passwords are never returned, but a server
+that leaks one would leak it into an agent's context and transcript, so we
+do not rely on that: secret-looking fields are dropped from every body, and
+credentials embedded in strings (URLs, connection strings, echoed values)
+are masked.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from itertools import pairwise
+from typing import Any
+
+MASK = "***"
+
+# A field is secret when one of its words is one of these...
+_SECRET_WORDS = frozenset(
+    {"password", "passwd", "pwd", "secret", "secrets", "token", "tokens", "credential", "credentials", "passphrase"}
+    | {"apikey", "privatekey", "accesskey", "secretkey", "sessionkey", "clientsecret"}
+)
+# ...or when "key" follows one of these (apiKey, ssh_key), but not primaryKey or sortKey.
+_KEY_QUALIFIERS = frozenset(
+    {"api", "private", "access", "secret", "auth", "client", "session", "encryption", "master"}
+    | {"account", "signing", "ssh", "sas", "shared", "storage", "service", "app", "license"}
+)
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
+
+# scheme://user:password@host  ->  scheme://user:***@host
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@]*):([^\s@/]+)@")
+# password=..., pwd: ..., "secret": "..." inside free text and connection strings.
+_ASSIGNED_SECRET = re.compile(
+    r"""(?ix)
+    \b(password|passwd|pwd|secret|client_secret|api[_-]?key|access[_-]?key|secret[_-]?key|token|passphrase)
+    (["']?\s*[=:]\s*)
+    ("[^"]*"|'[^']*'|[^\s;&,)"'}]+)
+    """
+)
+
+
+def is_secret_field(name: str) -> bool:
+    """Whether a field name looks like it holds a secret (connectorPassword, api_key, ...)."""
+    words = [w.lower() for w in _WORD.findall(name)]
+    if not words:
+        return False
+    if words == ["key"] or any(w in _SECRET_WORDS for w in words):
+        return True
+    return any(second == "key" and first in _KEY_QUALIFIERS for first, second in pairwise(words))
+
+
+def mask_text(text: str, known_secrets: Iterable[str] = ()) -> str:
+    """Mask credentials inside a string: URL passwords, `password=...`, and known secret values."""
+    for secret in known_secrets:
+        # Short values would mask ordinary words; a 1-3 character secret is not worth protecting that way.
+        if len(secret) >= 4 and secret in text:
+            text = text.replace(secret, MASK)
+    text = _URL_CREDENTIALS.sub(rf"\1:{MASK}@", text)
+    return _ASSIGNED_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+
+
+def scrub(value: Any, known_secrets: Iterable[str] = ()) -> Any:
+    """A copy of a JSON value with secret fields removed and credentials in strings masked."""
+    secrets = tuple(known_secrets)
+    return _scrub(value, secrets)
+
+
+def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
+    if isinstance(value, dict):
+        return {key: _scrub(item, secrets) for key, item in value.items() if not is_secret_field(str(key))}
+    if isinstance(value, list):
+        return [_scrub(item, secrets) for item in value]
+    if isinstance(value, str):
+        return mask_text(value, secrets)
+    return value
+
+
+class MaskingFormatter(logging.Formatter):
+    """A log formatter that masks credentials and the given secret values in the final text.
+
+    Used for the stderr handler as a last line of defence: our code never logs
+    bodies or headers, but a third-party library or a traceback might carry one.
+    Masking the formatted text covers messages, arguments and tracebacks alike.
+    """
+
+    def __init__(self, fmt: str | None = None, secrets: Iterable[str] = ()) -> None:
+        super().__init__(fmt)
+        self.secrets = set(secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record), self.secrets)

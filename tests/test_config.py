@@ -1,0 +1,63 @@
+"""Settings: environment names, fallbacks, defaults and overrides."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from databasin_mcp.config import DEFAULT_API_URL, load_settings
+
+
+def test_defaults_need_no_configuration() -> None:
+    settings = load_settings()
+    assert settings.api_url == DEFAULT_API_URL
+    assert settings.token is None
+    assert (settings.max_attempts, settings.cache_ttl, settings.max_chars) == (3, 60.0, 20_000)
+    assert (settings.rate_limit_max_wait, settings.max_response_bytes, settings.max_concurrency) == (
+        10.0,
+        20_000_000,
+        8,
+    )
+    assert (settings.transport, settings.host, settings.read_only) == ("stdio", "127.0.0.1", False)
+
+
+def test_public_api_uri_is_the_fallback_for_the_api_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLIC_API_URI", "https://api.databasin.example/")
+    assert load_settings().api_url == "https://api.databasin.example"
+
+    monkeypatch.setenv("DATABASIN_API_URL", "http://127.0.0.1:9000")
+    assert load_settings().api_url == "http://127.0.0.1:9000"
+
+
+def test_flags_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASIN_API_URL", "http://from-env:1")
+    monkeypatch.setenv("DATABASIN_READ_ONLY", "1")
+    monkeypatch.setenv("DATABASIN_CACHE_TTL", "5")
+
+    settings = load_settings(api_url="http://from-flag:2", read_only=None, project="proj-007")
+
+    assert settings.api_url == "http://from-flag:2"
+    assert settings.read_only is True  # None means "flag not given": the environment stands
+    assert settings.cache_ttl == 5.0
+    assert settings.project == "proj-007"
+
+
+def test_token_comes_from_the_environment_and_is_stripped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASIN_TOKEN", "  abc.def.ghi\n")
+    settings = load_settings()
+    token = settings.token_source().read()
+    assert token is not None
+    assert token.value == "abc.def.ghi"
+    assert "abc.def.ghi" not in repr(settings)
+    assert "abc.def.ghi" not in repr(token)
+
+
+def test_a_bad_api_url_is_refused_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASIN_API_URL", "localhost:9000")
+    with pytest.raises(ValidationError, match="must start with http:// or https://"):
+        load_settings()
+
+
+def test_blank_project_means_no_default_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASIN_PROJECT", "  ")
+    assert load_settings().project is None
