@@ -1,0 +1,608 @@
+"""The Databasin API client: the only module that speaks HTTP.
+
+One `httpx.AsyncClient` per process (pooled, keep-alive), opened and closed
+by whoever owns this object (the server's lifespan). It adds the bearer
+token, retries what is safe to retry, waits out short rate limits, caps
+body sizes, maps failures to `errors`, and removes secrets from every body
+before a model is built from it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import urlsplit
+
+import anyio
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from . import __version__
+from .config import Settings, TokenRead, TokenSource
+from .errors import (
+    APIStatusError,
+    AuthenticationError,
+    BadResponseError,
+    DatabasinError,
+    MissingTokenError,
+    RateLimitError,
+    ResponseTooLargeError,
+    TransportError,
+    UpstreamTimeoutError,
+    status_error_class,
+)
+from .models import (
+    Catalog,
+    Column,
+    Connector,
+    ConnectorChanges,
+    DeleteResult,
+    RefreshResult,
+    Schema,
+    Table,
+    TestResult,
+    WriteResult,
+)
+from .redact import mask_text, scrub
+
+logger = logging.getLogger(__name__)
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+Sleep = Callable[[float], Awaitable[None]]
+
+# Java's long: the largest ID a backend can hold; anything larger is not an ID.
+MAX_ID = 2**63 - 1
+_EXCERPT_CHARS = 200
+# Guard against a server that answers 429 with "Retry-After: 0" forever.
+_MAX_RATE_LIMIT_RETRIES = 10
+
+
+@dataclass(frozen=True)
+class RateLimitInfo:
+    """The latest X-RateLimit-* values the API sent."""
+
+    limit: int | None
+    remaining: int | None
+    reset_at: float | None  # epoch seconds
+
+
+@dataclass(frozen=True)
+class _RetryPolicy:
+    """What may be retried for one kind of request."""
+
+    # Retry 5xx answers and failures after which the request may have reached the server.
+    after_ambiguous_failure: bool
+
+
+IDEMPOTENT = _RetryPolicy(after_ambiguous_failure=True)
+# A create that may have reached the server is never sent again: it could make a duplicate.
+CREATE = _RetryPolicy(after_ambiguous_failure=False)
+
+
+class DatabasinClient:
+    """Async client for the 11 connector endpoints of the Databasin API."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        token_source: TokenSource | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = anyio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.token_source = token_source or settings.token_source()
+        self._transport = transport
+        self._sleep = sleep
+        self._clock = clock
+        self._http: httpx.AsyncClient | None = None
+        self._token: TokenRead | None = None
+        # Bounds simultaneous upstream requests, whatever the number of concurrent tool calls.
+        self._slots = anyio.Semaphore(settings.max_concurrency)
+        self.rate_limit: RateLimitInfo | None = None
+
+    # --- lifecycle -----------------------------------------------------------
+
+    async def __aenter__(self) -> Self:
+        self.open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def open(self) -> None:
+        """Create the pooled HTTP client (idempotent)."""
+        if self._http is not None:
+            return
+        s = self.settings
+        self._http = httpx.AsyncClient(
+            base_url=s.api_url,
+            transport=self._transport,
+            timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
+            limits=httpx.Limits(max_connections=s.max_concurrency, max_keepalive_connections=s.max_concurrency),
+            headers={"Accept": "application/json", "User-Agent": f"databasin-mcp/{__version__}"},
+            follow_redirects=False,
+        )
+
+    async def aclose(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    @property
+    def safe_base_url(self) -> str:
+        """The API base URL without any credentials, for messages."""
+        parts = urlsplit(self.settings.api_url)
+        host = parts.hostname or ""
+        return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+    # --- the 11 endpoints -------------------------------------------------------
+
+    async def list_connectors(
+        self, *, institution_id: int | None = None, project_id: str | None = None
+    ) -> list[Connector]:
+        """GET /api/connector, optionally filtered by institution and project (internalID)."""
+        params = _query(institutionID=institution_id, internalID=project_id)
+        return _records(await self._request("GET", "/api/connector", params=params), Connector, "connectors")
+
+    async def get_connector(self, connector_id: int) -> Connector:
+        """GET /api/connector/{id}."""
+        data = await self._request("GET", _connector_path(connector_id))
+        return _record(data, Connector, "connector")
+
+    async def create_connector(self, changes: ConnectorChanges) -> WriteResult:
+        """POST /api/connector. Never re-sent once it may have reached the server."""
+        data = await self._request(
+            "POST", "/api/connector", body=changes.to_body(), policy=CREATE, secrets=changes.secret_values()
+        )
+        return _record(data or {}, WriteResult, "create result")
+
+    async def update_connector(self, connector_id: int, changes: ConnectorChanges) -> WriteResult:
+        """PUT /api/connector/{id} with only the fields that were set."""
+        data = await self._request(
+            "PUT", _connector_path(connector_id), body=changes.to_body(), secrets=changes.secret_values()
+        )
+        return _record(data or {}, WriteResult, "update result")
+
+    async def delete_connector(self, connector_id: int) -> DeleteResult:
+        """DELETE /api/connector/{id}."""
+        data = await self._request("DELETE", _connector_path(connector_id))
+        return _record(data or {}, DeleteResult, "delete result")
+
+    async def test_connector(self, connector_id: int) -> TestResult:
+        """POST /api/connector/{id}/test."""
+        data = await self._request("POST", f"{_connector_path(connector_id)}/test", body={})
+        return _record(data or {}, TestResult, "test result")
+
+    async def refresh_metadata(self, connector_id: int) -> RefreshResult:
+        """POST /api/connector/{id}/refresh; may take minutes, so it has its own timeout."""
+        data = await self._request(
+            "POST", f"{_connector_path(connector_id)}/refresh", body={}, read_timeout=self.settings.refresh_timeout
+        )
+        return _record(data or {}, RefreshResult, "refresh result")
+
+    async def list_catalogs(self, connector_id: int) -> list[Catalog]:
+        """GET /api/connector/{id}/catalogs."""
+        data = await self._request("GET", f"{_connector_path(connector_id)}/catalogs")
+        return _records(data, Catalog, "catalogs")
+
+    async def list_schemas(self, connector_id: int, *, catalog: str | None = None) -> list[Schema]:
+        """GET /api/connector/{id}/schemas?catalog=..."""
+        data = await self._request("GET", f"{_connector_path(connector_id)}/schemas", params=_query(catalog=catalog))
+        return _records(data, Schema, "schemas")
+
+    async def list_tables(
+        self, connector_id: int, *, catalog: str | None = None, schema: str | None = None
+    ) -> list[Table]:
+        """GET /api/connector/{id}/tables?catalog=...&schema=..."""
+        params = _query(catalog=catalog, schema=schema)
+        data = await self._request("GET", f"{_connector_path(connector_id)}/tables", params=params)
+        return _records(data, Table, "tables")
+
+    async def list_columns(
+        self, connector_id: int, *, table: str, catalog: str | None = None, schema: str | None = None
+    ) -> list[Column]:
+        """GET /api/connector/{id}/columns?catalog=...&schema=...&table=..."""
+        params = _query(catalog=catalog, schema=schema, table=table)
+        data = await self._request("GET", f"{_connector_path(connector_id)}/columns", params=params)
+        return _records(data, Column, "columns")
+
+    # --- the request loop ---------------------------------------------------------
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        policy: _RetryPolicy = IDEMPOTENT,
+        secrets: list[str] | None = None,
+        read_timeout: float | None = None,
+    ) -> Any:
+        """Send one API request with auth, retries and rate-limit waits; return the scrubbed JSON body."""
+        known_secrets = list(secrets or [])
+        token = self._current_token()
+        token_reread = False
+        failures = 0  # 5xx answers and transport failures so far
+        rate_limit_waited = 0.0
+        rate_limit_retries = 0
+
+        while True:
+            known = [*known_secrets, token.value]
+            try:
+                response, raw = await self._send(method, path, params, body, token, read_timeout)
+            except _NotSent as not_sent:
+                # Nothing reached the server: safe to retry, even a create.
+                failures += 1
+                if failures >= self.settings.max_attempts:
+                    raise not_sent.error from None
+                await self._backoff(failures, method, path, not_sent.error)
+                continue
+            except _MaybeSent as maybe_sent:
+                failures += 1
+                if not policy.after_ambiguous_failure or failures >= self.settings.max_attempts:
+                    raise maybe_sent.error from None
+                await self._backoff(failures, method, path, maybe_sent.error)
+                continue
+
+            status = response.status_code
+            if 200 <= status < 300:
+                return scrub(_decode_json(raw, status, known), known)
+
+            error = self._status_error(status, raw, known)
+            if status == 401 and not token_reread:
+                # The token file may have been rotated since we read it: re-read once.
+                token_reread = True
+                fresh = self._reread_token()
+                if fresh is not None and fresh.value != token.value:
+                    logger.info("API answered 401; retrying with the re-read token from %s", fresh.source)
+                    token = fresh
+                    continue
+            if status == 401:
+                raise AuthenticationError(
+                    f"The Databasin API refused the token from {token.source} (401: "
+                    f"{error.upstream_message or 'unauthorized'}). Put a valid token there.",
+                    status_code=401,
+                    upstream_message=error.upstream_message,
+                )
+            if status == 429:
+                wait = _rate_limit_wait(response.headers, self._clock())
+                # Waits add up across retries: the cap bounds the whole call, not one wait.
+                if (
+                    wait is not None
+                    and rate_limit_waited + wait <= self.settings.rate_limit_max_wait
+                    and rate_limit_retries < _MAX_RATE_LIMIT_RETRIES
+                ):
+                    rate_limit_waited += wait
+                    rate_limit_retries += 1
+                    logger.info("%s %s rate limited; waiting %.1f s as the API asked", method, path, wait)
+                    await self._sleep(wait)
+                    continue
+                raise self._rate_limit_error(error, wait)
+            if status >= 500:
+                failures += 1
+                if policy.after_ambiguous_failure and failures < self.settings.max_attempts:
+                    await self._backoff(failures, method, path, error)
+                    continue
+            raise error
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: Any,
+        token: TokenRead,
+        read_timeout: float | None,
+    ) -> tuple[httpx.Response, bytes]:
+        """One attempt: send, read the body within the size cap, map transport failures."""
+        http = self._client()
+        started = time.perf_counter()
+        headers = {"Authorization": f"Bearer {token.value}"}
+        request_timeout = (
+            httpx.Timeout(read_timeout, connect=self.settings.connect_timeout)
+            if read_timeout is not None
+            else httpx.USE_CLIENT_DEFAULT
+        )
+        # A server that drips bytes slowly defeats the per-read timeout; bound the whole attempt too.
+        deadline = (read_timeout or self.settings.read_timeout) + self.settings.connect_timeout
+        try:
+            async with self._slots:
+                with anyio.fail_after(deadline):
+                    async with http.stream(
+                        method, path, params=params, json=body, headers=headers, timeout=request_timeout
+                    ) as response:
+                        self._remember_rate_limit(response.headers)
+                        raw = await self._read_capped(response)
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            # The request never left: the connection was refused or not made in time.
+            raise _NotSent(self._transport_error(exc)) from None
+        except (httpx.TransportError, TimeoutError) as exc:
+            raise _MaybeSent(self._transport_error(exc)) from None
+        logger.debug(
+            "%s %s -> %d in %.0f ms", method, path, response.status_code, (time.perf_counter() - started) * 1000
+        )
+        return response, raw
+
+    async def _read_capped(self, response: httpx.Response) -> bytes:
+        cap = self.settings.max_response_bytes
+        declared = response.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > cap:
+            raise self._too_large(int(declared))
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > cap:
+                raise self._too_large(None)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _too_large(self, size: int | None) -> ResponseTooLargeError:
+        cap_mb = self.settings.max_response_bytes / 1_000_000
+        found = f" ({size / 1_000_000:.1f} MB)" if size else ""
+        return ResponseTooLargeError(
+            f"The Databasin API answer is larger than the {cap_mb:g} MB cap{found}; it was not read. "
+            "Ask for less (filter by project, catalog or schema)."
+        )
+
+    async def _backoff(self, failures: int, method: str, path: str, error: DatabasinError) -> None:
+        """Capped exponential backoff with full jitter (spreads retries from many clients)."""
+        ceiling = min(self.settings.retry_backoff_max, self.settings.retry_backoff * 2 ** (failures - 1))
+        delay = random.uniform(0, ceiling)
+        logger.info("%s %s failed (%s); retry %d in %.2f s", method, path, type(error).__name__, failures, delay)
+        await self._sleep(delay)
+
+    # --- helpers --------------------------------------------------------------------
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            raise RuntimeError("DatabasinClient is not open; use 'async with DatabasinClient(...)'")
+        return self._http
+
+    def _current_token(self) -> TokenRead:
+        # A missing token is looked up again on every call, so creating the file later just works.
+        if self._token is None:
+            self._token = self.token_source.read()
+        if self._token is None:
+            raise MissingTokenError(self.token_source.where_looked())
+        return self._token
+
+    def _reread_token(self) -> TokenRead | None:
+        fresh = self.token_source.read()
+        if fresh is not None:
+            self._token = fresh
+        return fresh
+
+    def _remember_rate_limit(self, headers: httpx.Headers) -> None:
+        limit, remaining, reset = (
+            _int_header(headers, f"X-RateLimit-{name}") for name in ("Limit", "Remaining", "Reset")
+        )
+        if limit is not None or remaining is not None or reset is not None:
+            reset_at = float(_reset_epoch(reset, self._clock())) if reset is not None else None
+            self.rate_limit = RateLimitInfo(limit=limit, remaining=remaining, reset_at=reset_at)
+
+    def _status_error(self, status: int, raw: bytes, known_secrets: list[str]) -> APIStatusError:
+        upstream, excerpt = _error_text(raw, known_secrets)
+        reason = httpx.codes.get_reason_phrase(status) or "Error"
+        if upstream:
+            message = f"Databasin API error {status} {reason}: {upstream}"
+        elif excerpt:
+            message = f"Databasin API error {status} {reason} (not a JSON body): {excerpt}"
+        else:
+            message = f"Databasin API error {status} {reason} (empty body)."
+        return status_error_class(status)(message, status_code=status, upstream_message=upstream)
+
+    def _rate_limit_error(self, error: APIStatusError, wait: float | None) -> RateLimitError:
+        if wait is None:
+            when = "later"
+        else:
+            at = time.strftime("%H:%M:%S UTC", time.gmtime(self._clock() + wait))
+            when = f"in {wait:.0f} s (at {at})"
+        return RateLimitError(
+            f"The Databasin API is rate limiting this token; try again {when}.",
+            upstream_message=error.upstream_message,
+            retry_after=wait,
+        )
+
+    def _transport_error(self, exc: BaseException) -> TransportError:
+        # Never the httpx message itself: it carries the full URL (dbt-mcp learned this the hard way).
+        where = self.safe_base_url
+        if isinstance(exc, httpx.ConnectTimeout):
+            return UpstreamTimeoutError(f"Timed out connecting to the Databasin API at {where}.")
+        if isinstance(exc, httpx.PoolTimeout):
+            return UpstreamTimeoutError("Timed out waiting for a free connection to the Databasin API.")
+        if isinstance(exc, httpx.ConnectError):
+            return TransportError(
+                f"Could not connect to the Databasin API at {where} (refused or unreachable). "
+                "Check DATABASIN_API_URL and that the API is up."
+            )
+        if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
+            return UpstreamTimeoutError(f"The Databasin API at {where} did not answer in time.")
+        return TransportError(
+            f"The connection to the Databasin API at {where} failed mid-request ({type(exc).__name__})."
+        )
+
+
+class _NotSent(Exception):
+    """Internal: a transport failure before the request left; always safe to retry."""
+
+    def __init__(self, error: TransportError) -> None:
+        self.error = error
+
+
+class _MaybeSent(Exception):
+    """Internal: a transport failure after which the server may have acted on the request."""
+
+    def __init__(self, error: TransportError) -> None:
+        self.error = error
+
+
+# --- pure helpers ------------------------------------------------------------------------
+
+
+def _connector_path(connector_id: int) -> str:
+    # IDs are validated by the tools already; this guards every other caller, so a
+    # string can never be spliced into a path.
+    if isinstance(connector_id, bool) or not isinstance(connector_id, int) or not 1 <= connector_id <= MAX_ID:
+        raise ValueError(f"connector_id must be a positive integer, got {connector_id!r}")
+    return f"/api/connector/{connector_id}"
+
+
+def _query(**values: object) -> dict[str, str]:
+    """Query parameters with the unset ones left out (httpx URL-encodes the rest)."""
+    return {key: str(value) for key, value in values.items() if value is not None}
+
+
+def _int_header(headers: httpx.Headers, name: str) -> int | None:
+    value = headers.get(name)
+    try:
+        return int(float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _reset_epoch(reset: int, now: float) -> float:
+    """X-RateLimit-Reset is epoch seconds in the reference; some servers send ms or a delta."""
+    if reset > 10**12:
+        return reset / 1000
+    if reset > 10**9:
+        return float(reset)
+    return now + reset
+
+
+def _rate_limit_wait(headers: httpx.Headers, now: float) -> float | None:
+    """Seconds to wait before retrying a 429: Retry-After first, then X-RateLimit-Reset."""
+    retry_after = headers.get("Retry-After")
+    if retry_after is not None:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(retry_after).timestamp() - now)
+            except (TypeError, ValueError):
+                pass
+    reset = _int_header(headers, "X-RateLimit-Reset")
+    if reset is not None:
+        return max(0.0, _reset_epoch(reset, now) - now)
+    return None
+
+
+# Numbers written with thousands separators (the reference's `"tableCount": 1,234`).
+_GROUPED_NUMBER = re.compile(r"(:\s*)(-?\d{1,3}(?:,\d{3})+)(?=\s*(?:[,}\]]|$))")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def _repair_grouped_numbers(text: str) -> str:
+    """Rewrite `: 1,234` as `: 1234` outside string literals. Only used when strict parsing failed."""
+    pieces: list[str] = []
+    position = 0
+    for literal in _JSON_STRING.finditer(text):
+        pieces.append(
+            _GROUPED_NUMBER.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), text[position : literal.start()])
+        )
+        pieces.append(literal.group())
+        position = literal.end()
+    pieces.append(_GROUPED_NUMBER.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), text[position:]))
+    return "".join(pieces)
+
+
+def _decode_json(raw: bytes, status: int, known_secrets: list[str]) -> Any:
+    """Parse a success body: strict JSON, else JSON with grouped numbers, else a clear error."""
+    text = raw.decode("utf-8", errors="replace").strip()
+    if not text:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        try:
+            data = json.loads(_repair_grouped_numbers(text))
+        except ValueError:
+            raise BadResponseError(
+                f"The Databasin API answered {status} with a body that is not valid JSON: "
+                f"{_excerpt(text, known_secrets)}"
+            ) from None
+    # The real backend sometimes sends JSON encoded twice: a string whose content is JSON.
+    if isinstance(data, str) and data.lstrip()[:1] in ("{", "["):
+        with contextlib.suppress(ValueError):
+            data = json.loads(data)
+    return data
+
+
+def _excerpt(text: str, known_secrets: list[str]) -> str:
+    """At most the first 200 characters of a body, HTML tags and runs of whitespace removed."""
+    plain = re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", text)).strip()
+    plain = mask_text(plain, known_secrets)
+    return plain if len(plain) <= _EXCERPT_CHARS else plain[: _EXCERPT_CHARS - 1] + "…"
+
+
+def _error_text(raw: bytes, known_secrets: list[str]) -> tuple[str | None, str]:
+    """(the API's own `message`, or None; a short excerpt of the body) for an error answer."""
+    text = raw.decode("utf-8", errors="replace").strip()
+    try:
+        data = json.loads(text) if text else None
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        for key in ("message", "error", "detail"):
+            value = data.get(key)
+            if isinstance(value, str) and value.strip():
+                return mask_text(value.strip(), known_secrets), ""
+    return None, _excerpt(text, known_secrets)
+
+
+# Keys under which list endpoints may wrap their records (the real backend's v2 routes use "objects").
+_ENVELOPE_KEYS = ("data", "items", "objects", "results", "content", "connectors")
+
+
+def _records(data: Any, model: type[ModelT], what: str) -> list[ModelT]:
+    """Validate a list body (or an envelope around one) into models."""
+    if data is None:
+        return []
+    if isinstance(data, dict):
+        data = next((data[key] for key in _ENVELOPE_KEYS if isinstance(data.get(key), list)), data)
+    if not isinstance(data, list):
+        raise BadResponseError(
+            f"The Databasin API answered with {type(data).__name__} where a list of {what} was expected."
+        )
+    records: list[ModelT] = []
+    for index, item in enumerate(data):
+        try:
+            records.append(model.model_validate(item))
+        except ValidationError as exc:
+            raise BadResponseError(
+                f"The Databasin API sent {what} this client cannot read: {_validation_summary(exc, f'{what}[{index}]')}"
+            ) from None
+    return records
+
+
+def _record(data: Any, model: type[ModelT], what: str) -> ModelT:
+    if not isinstance(data, dict):
+        raise BadResponseError(
+            f"The Databasin API answered with {type(data).__name__} where a {what} object was expected."
+        )
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise BadResponseError(
+            f"The Databasin API sent a {what} this client cannot read: {_validation_summary(exc)}"
+        ) from None
+
+
+def _validation_summary(exc: ValidationError, prefix: str = "") -> str:
+    """Field names and reasons only: the rejected values could be anything, secrets included."""
+    problems = [f"{'.'.join(str(p) for p in (prefix, *e['loc']) if p != '')}: {e['msg']}" for e in exc.errors()[:3]]
+    return "; ".join(problems) + "."
