@@ -770,7 +770,7 @@ async def test_an_echoed_password_never_reaches_an_exception_or_the_logs(
 
     assert "pa55-w0rd-x" not in str(caught.value)
     assert "pa55-w0rd-x" not in (caught.value.upstream_message or "")
-    assert str(caught.value) == "Databasin API error 400 Bad Request: Password '***' is too weak for jdbc://a:***@h"
+    assert str(caught.value) == "Databasin API error 400 Bad Request: Password *** is too weak for jdbc://a:***@h"
     assert "pa55-w0rd-x" not in caplog.text
     assert TOKEN not in caplog.text
     assert "PUT /api/connector/5 -> 400" in caplog.text

@@ -52,7 +52,7 @@ from .models import (
     TestResult,
     WriteResult,
 )
-from .redact import mask_text, scrub
+from .redact import mask_text, remember_secret, remembered_secrets, scrub
 
 logger = logging.getLogger(__name__)
 
@@ -234,6 +234,8 @@ class DatabasinClient:
     ) -> Any:
         """Send one API request with auth, retries and rate-limit waits; return the scrubbed JSON body."""
         known_secrets = list(secrets or [])
+        for secret in known_secrets:
+            remember_secret(secret)
         token = self._current_token()
         token_reread = False
         failures = 0  # 5xx answers and transport failures so far
@@ -260,9 +262,12 @@ class DatabasinClient:
 
             status = response.status_code
             if 200 <= status < 300:
-                return scrub(_decode_json(raw, status, known), known)
+                data = _decode_json(raw, status, known)
+                # Secrets leaked earlier are searched for in records and messages, not in every
+                # string of a long listing (that would cost a scan per secret per string).
+                return scrub(data, known if isinstance(data, list) else [*known, *remembered_secrets()])
 
-            error = self._status_error(status, raw, known)
+            error = self._status_error(status, raw, [*known, *remembered_secrets()])
             if status == 401 and not token_reread:
                 # The token file may have been rotated since we read it: re-read once.
                 token_reread = True
@@ -377,6 +382,8 @@ class DatabasinClient:
         # A missing token is looked up again on every call, so creating the file later just works.
         if self._token is None:
             self._token = self.token_source.read()
+            if self._token is not None:
+                remember_secret(self._token.value)
         if self._token is None:
             raise MissingTokenError(self.token_source.where_looked())
         return self._token
@@ -384,6 +391,7 @@ class DatabasinClient:
     def _reread_token(self) -> TokenRead | None:
         fresh = self.token_source.read()
         if fresh is not None:
+            remember_secret(fresh.value)
             self._token = fresh
         return fresh
 

@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     # --- what the tools answer --------------------------------------------
     cache_ttl: float = Field(60.0, ge=0, validation_alias="DATABASIN_CACHE_TTL")
     max_chars: int = Field(20_000, ge=500, validation_alias="DATABASIN_MAX_CHARS")
-    project: str | None = Field(None, validation_alias="DATABASIN_PROJECT")
+    # DATABASIN_DEFAULT_PROJECT is the vendor command line's name for the same thing.
+    project: str | None = Field(None, validation_alias=AliasChoices("DATABASIN_PROJECT", "DATABASIN_DEFAULT_PROJECT"))
     read_only: bool = Field(False, validation_alias="DATABASIN_READ_ONLY")
     tools: str | None = Field(None, validation_alias="DATABASIN_TOOLS")
 
@@ -60,6 +61,8 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=0, le=65535, validation_alias="DATABASIN_MCP_PORT")
     stateless: bool = Field(False, validation_alias="DATABASIN_MCP_STATELESS")
     auth_token: SecretStr | None = Field(None, validation_alias="DATABASIN_MCP_AUTH_TOKEN")
+    # Host names (host or host:port) clients use to reach an HTTP server bound beyond loopback.
+    allowed_hosts: str | None = Field(None, validation_alias="DATABASIN_MCP_ALLOWED_HOSTS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", validation_alias="DATABASIN_LOG_LEVEL")
 
     @field_validator("api_url")

@@ -17,6 +17,10 @@ class DatabasinError(Exception):
         self.message = message
 
 
+class InvalidArgumentError(DatabasinError):
+    """An argument was refused before any request was sent; the message names it and the fix."""
+
+
 class ConfigurationError(DatabasinError):
     """The server is not configured well enough to call the API."""
 

@@ -39,6 +39,28 @@ _ASSIGNED_SECRET = re.compile(
     ("[^"]*"|'[^']*'|[^\s;&,)"'}]+)
     """
 )
+# "password 'x'", "password is hunter2": a quoted value, or a word with a digit or symbol in it.
+_STATED_SECRET = re.compile(
+    r"""(?ix)
+    \b(password|passwd|pwd|secret)(\s+(?:is\s+)?)
+    ("[^"]*"|'[^']*'|(?=[^\s]*[\d@\#$%^&*!+=_/\-])[^\s;&,)"'}]{4,})
+    """
+)
+
+
+# Secret values this process has handled (tokens read, passwords sent): the log formatter masks them.
+_remembered: set[str] = set()
+
+
+def remember_secret(value: str) -> None:
+    """Register a secret value so that no log line or message can ever carry it."""
+    if len(value) >= 4:
+        _remembered.add(value)
+
+
+def remembered_secrets() -> frozenset[str]:
+    """Every secret value this process has handled, sent or seen."""
+    return frozenset(_remembered)
 
 
 def is_secret_field(name: str) -> bool:
@@ -58,7 +80,8 @@ def mask_text(text: str, known_secrets: Iterable[str] = ()) -> str:
         if len(secret) >= 4 and secret in text:
             text = text.replace(secret, MASK)
     text = _URL_CREDENTIALS.sub(rf"\1:{MASK}@", text)
-    return _ASSIGNED_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    text = _ASSIGNED_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    return _STATED_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
 
 
 def scrub(value: Any, known_secrets: Iterable[str] = ()) -> Any:
@@ -69,7 +92,13 @@ def scrub(value: Any, known_secrets: Iterable[str] = ()) -> Any:
 
 def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, dict):
-        return {key: _scrub(item, secrets) for key, item in value.items() if not is_secret_field(str(key))}
+        kept = {}
+        for key, item in value.items():
+            if not is_secret_field(str(key)):
+                kept[key] = _scrub(item, secrets)
+            elif isinstance(item, str):
+                remember_secret(item)  # the upstream leaked it once: mask it wherever it shows up again
+        return kept
     if isinstance(value, list):
         return [_scrub(item, secrets) for item in value]
     if isinstance(value, str):
@@ -90,4 +119,4 @@ class MaskingFormatter(logging.Formatter):
         self.secrets = set(secrets)
 
     def format(self, record: logging.LogRecord) -> str:
-        return mask_text(super().format(record), self.secrets)
+        return mask_text(super().format(record), self.secrets | _remembered)
