@@ -1,0 +1,569 @@
+"""What each tool does: validated arguments -> client -> models -> shaping -> Answer.
+
+This layer knows nothing of MCP, so the command line reuses it as it is. It
+owns the listing cache and the safety rules that need more than one request:
+the duplicate check before a create, the look-up that names a connector
+before it is deleted, the before-and-after of an update.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import anyio
+
+from .cache import ListingCache
+from .client import DatabasinClient
+from .config import Settings
+from .errors import DatabasinError, InvalidArgumentError
+from .models import Catalog, Column, Connector, ConnectorChanges, Schema, Table
+from .redact import MASK
+from .shaping import Answer, available_fields, cap_text, choose_fields, fold, listing, number, record
+
+# Progress callback: (seconds elapsed, message). The MCP layer turns it into notifications.
+Progress = Callable[[float, str], Awaitable[None]]
+
+PROJECT_FIELDS = ("project_id", "institution_id", "connectors", "types")
+FIND_FIELDS = (*Connector.DEFAULT_LIST_FIELDS, "internalID")
+UPDATABLE = ("name", "host", "port", "database", "username", "password", "auth_type", "max_connections", "active")
+PROGRESS_INTERVAL = 1.0
+
+
+class Operations:
+    """The connector operations, over one client and one listing cache."""
+
+    def __init__(self, client: DatabasinClient, settings: Settings, cache: ListingCache | None = None) -> None:
+        self.client = client
+        self.settings = settings
+        self.cache = cache or ListingCache(settings.cache_ttl)
+
+    # --- projects and connectors ------------------------------------------------------------
+
+    async def list_projects(self, *, institution_id: int | None = None) -> Answer:
+        connectors = await self._connectors(institution_id=institution_id)
+        by_project: dict[str, list[Connector]] = defaultdict(list)
+        for connector in connectors:
+            by_project[connector.internalID or "(none)"].append(connector)
+        rows = [_project_row(project, members) for project, members in sorted(by_project.items())]
+        scope = f"with {number(len(connectors))} connectors"
+        if institution_id is not None:
+            scope += f" in institution {institution_id}"
+        return listing(
+            noun="projects",
+            rows=rows,
+            fields=PROJECT_FIELDS,
+            left_out=(),
+            offset=0,
+            limit=max(len(rows), 1),
+            max_chars=self.settings.max_chars,
+            scope=scope,
+            empty_hint="No connectors are visible to this token.",
+        )
+
+    async def list_connectors(
+        self,
+        *,
+        project_id: str | None = None,
+        institution_id: int | None = None,
+        name_contains: str | None = None,
+        connector_type: str | None = None,
+        active: bool | None = None,
+        fields: Sequence[str] | None = None,
+        limit: int = 25,
+        offset: int = 0,
+    ) -> Answer:
+        project = self._project(project_id)
+        connectors = await self._connectors(institution_id=institution_id, project_id=project)
+        matches = [
+            c
+            for c in connectors
+            if (name_contains is None or fold(name_contains) in fold(c.connectorName or ""))
+            and (connector_type is None or fold(connector_type) == fold(c.connectorType or ""))
+            and (active is None or c.active is active)
+        ]
+        filters = _describe_filters(name_contains=name_contains, connector_type=connector_type, active=active)
+        return self._connector_listing(
+            matches,
+            all_connectors=connectors,
+            fields=fields,
+            default=Connector.DEFAULT_LIST_FIELDS,
+            limit=limit,
+            offset=offset,
+            scope=f"in {project}",
+            filters=filters,
+            empty_hint=(
+                "Loosen the filters, or check them against list_connectors without filters."
+                if filters
+                else "Check the project ID with list_projects."
+            ),
+        )
+
+    async def find_connectors(self, *, query: str, fields: Sequence[str] | None = None, limit: int = 10) -> Answer:
+        words = fold(query).split()
+        if not words:
+            raise InvalidArgumentError("query must contain at least one word, e.g. query='finance snowflake'.")
+        connectors = await self._connectors()
+        ranked = sorted(
+            (rank, c.connectorID, c)
+            for c in connectors
+            if (rank := _match_rank(c, words, fold(query).strip())) is not None
+        )
+        return self._connector_listing(
+            [c for _, _, c in ranked],
+            all_connectors=connectors,
+            fields=fields,
+            default=FIND_FIELDS,
+            limit=limit,
+            offset=0,
+            scope="",
+            filters=f"match {query.strip()!r}",
+            empty_hint="Try fewer or shorter words; the match covers name, host, database and type.",
+            sort=False,
+        )
+
+    async def get_connector(self, *, connector_id: int, fields: Sequence[str] | None = None) -> Answer:
+        connector = await self.client.get_connector(connector_id)
+        row = connector.as_row()
+        declared = list(Connector.model_fields)
+        extras = list(connector.extra_fields())
+        if fields:
+            shown, _ = choose_fields(fields, declared, [*declared, *extras])
+            if "connectorID" not in shown:
+                shown.insert(0, "connectorID")
+            left_out = [name for name in extras if name not in shown]
+        else:
+            shown, left_out = declared, extras
+        values = {name: row.get(name) for name in shown}
+        notes = [f"more fields: {', '.join(left_out)} (ask with fields=[...])"] if left_out else []
+        answer = record(
+            f"connectorID: {connector_id}",
+            {k: v for k, v in values.items() if k != "connectorID"},
+            max_chars=self.settings.max_chars,
+            notes=notes,
+        )
+        return Answer(answer.text, {"connector": values, "omitted_fields": left_out})
+
+    # --- writes --------------------------------------------------------------------------------
+
+    async def create_connector(
+        self,
+        *,
+        name: str,
+        connector_type: str,
+        institution_id: int,
+        project_id: str | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        database: str | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        auth_type: int | None = None,
+        owner_id: int | None = None,
+        max_connections: int | None = None,
+        test: bool = False,
+        allow_duplicate: bool = False,
+    ) -> Answer:
+        project = self._project(project_id)
+        changes = ConnectorChanges(
+            name=name,
+            connector_type=connector_type,
+            institution_id=institution_id,
+            project_id=project,
+            host=host,
+            port=None if port is None else str(port),  # the API keeps ports as strings
+            database=database,
+            username=username,
+            password=password,
+            auth_type=auth_type,
+            owner_id=owner_id,
+            max_connections=max_connections,
+        )
+        if not allow_duplicate:
+            # Agents retry: a second create with the same name in the same project is almost
+            # always the first one again, so answer with what exists instead of a duplicate.
+            existing = [
+                c
+                for c in await self._connectors(project_id=project)
+                if (c.connectorName or "").strip().casefold() == name.strip().casefold()
+            ]
+            if existing:
+                found = existing[0]
+                return Answer(
+                    f"Not created: {project} already has connector {found.connectorID} named "
+                    f"{found.connectorName!r} ({found.connectorType}). Use connector_id={found.connectorID}, "
+                    "or pass allow_duplicate=true to create another.",
+                    {"created": False, "connector_id": found.connectorID, "duplicate": True},
+                )
+        try:
+            result = await self.client.create_connector(changes)
+        finally:
+            self.cache.clear()  # even a failed create may have reached the server
+        new_id = result.connectorID
+        if new_id is None:
+            return Answer(
+                f"Created {name!r} in {project}, but the API did not return its ID "
+                f"({result.message or 'no message'}). Find it with find_connectors(query={name!r}).",
+                {"created": True, "connector_id": None},
+            )
+        lines = [f"Created connector {new_id} {name!r} ({connector_type}) in {project}."]
+        data: dict[str, Any] = {"created": True, "connector_id": new_id}
+        if test:
+            test_answer = await self._test_after_create(new_id)
+            lines.append(test_answer.text)
+            data["test"] = test_answer.data
+        return Answer("\n".join(lines), data)
+
+    async def _test_after_create(self, connector_id: int) -> Answer:
+        try:
+            return await self.test_connector(connector_id=connector_id)
+        except DatabasinError as error:
+            # The create stands; only the test could not run. Say both.
+            return Answer(f"Test could not run: {error}", {"success": None, "error": str(error)})
+
+    async def update_connector(self, *, connector_id: int, **given: Any) -> Answer:
+        changes_given = {key: value for key, value in given.items() if value is not None}
+        unknown = sorted(set(changes_given) - set(UPDATABLE))
+        if unknown:
+            raise InvalidArgumentError(f"Cannot update {', '.join(unknown)}; updatable: {', '.join(UPDATABLE)}.")
+        if not changes_given:
+            raise InvalidArgumentError(f"Nothing to update: pass at least one of {', '.join(UPDATABLE)}.")
+        if "port" in changes_given:
+            changes_given["port"] = str(changes_given["port"])  # the API keeps ports as strings
+        changes = ConnectorChanges(**changes_given)
+        before = (await self.client.get_connector(connector_id)).as_row()
+        try:
+            await self.client.update_connector(connector_id, changes)
+        finally:
+            self.cache.clear()
+        body = changes.to_body()
+        diffs: dict[str, dict[str, Any]] = {}
+        lines = [f"Updated connector {connector_id} ({before.get('connectorName')}):"]
+        for api_name, after in body.items():
+            secret = api_name == "connectorPassword"
+            old = MASK if secret else before.get(api_name)
+            new = MASK if secret else after
+            diffs[api_name] = {"before": old, "after": new}
+            suffix = " (changed)" if secret else (" (unchanged)" if old == new else "")
+            lines.append(f"{api_name}: {_show(old)} → {_show(new)}{suffix}")
+        return Answer("\n".join(lines), {"connector_id": connector_id, "changes": diffs})
+
+    async def delete_connector(self, *, connector_id: int, confirm: bool = False) -> Answer:
+        connector = await self.client.get_connector(connector_id)
+        what = (
+            f"connector {connector_id} {connector.connectorName!r} "
+            f"({connector.connectorType}, project {connector.internalID})"
+        )
+        summary = {
+            "connector_id": connector_id,
+            "connectorName": connector.connectorName,
+            "connectorType": connector.connectorType,
+            "internalID": connector.internalID,
+        }
+        if not confirm:
+            return Answer(
+                f"Not deleted: confirm is false. This would delete {what}; pipelines using it will fail. "
+                f"To delete it, call delete_connector(connector_id={connector_id}, confirm=true).",
+                {"deleted": False, **summary},
+            )
+        try:
+            await self.client.delete_connector(connector_id)
+        finally:
+            self.cache.clear()
+        return Answer(f"Deleted {what}. Pipelines that used it will now fail.", {"deleted": True, **summary})
+
+    # --- actions -------------------------------------------------------------------------------
+
+    async def test_connector(self, *, connector_id: int, details: bool = False) -> Answer:
+        result = await self.client.test_connector(connector_id)
+        outcome = "passed" if result.success else "FAILED"
+        line = f"Connector {connector_id} test {outcome}: {result.message or result.status or 'no message'}"
+        if result.error:
+            line += f" ({result.error})"
+        duration = (result.details or {}).get("testDuration")
+        if result.success and duration and not details:
+            line += f" in {duration}"
+        lines = [line]
+        if details and result.details:
+            lines += [f"{key}: {value}" for key, value in result.details.items()]
+        data: dict[str, Any] = {
+            "connector_id": connector_id,
+            "success": result.success,
+            "message": result.message,
+            "error": result.error,
+        }
+        if details:
+            data["details"] = result.details
+        return Answer(cap_text("\n".join(lines), self.settings.max_chars), data)
+
+    async def refresh_metadata(self, *, connector_id: int, progress: Progress | None = None) -> Answer:
+        async def report_while_waiting() -> None:
+            assert progress is not None
+            started = anyio.current_time()
+            while True:
+                await anyio.sleep(PROGRESS_INTERVAL)
+                elapsed = anyio.current_time() - started
+                await progress(elapsed, f"Refreshing metadata of connector {connector_id}: {elapsed:.0f} s")
+
+        try:
+            async with anyio.create_task_group() as tasks:
+                if progress is not None:
+                    tasks.start_soon(report_while_waiting)
+                result = await self.client.refresh_metadata(connector_id)
+                tasks.cancel_scope.cancel()
+        finally:
+            self.cache.clear()  # cached catalogs/schemas/tables are stale now
+        counts = {"catalogs": result.catalogCount, "schemas": result.schemaCount, "tables": result.tableCount}
+        known = ", ".join(f"{number(n)} {noun}" for noun, n in counts.items() if n is not None)
+        text = f"Refreshed metadata of connector {connector_id}: {known or 'no counts returned'}."
+        if result.message and "refresh" not in result.message.lower():
+            text += f" {result.message}"
+        return Answer(text, {"connector_id": connector_id, **counts, "message": result.message})
+
+    # --- metadata ----------------------------------------------------------------------------------
+
+    async def list_catalogs(
+        self, *, connector_id: int, name_contains: str | None = None, limit: int = 50, offset: int = 0
+    ) -> Answer:
+        catalogs = await self.cache.get_or_fetch(
+            ("catalogs", connector_id), lambda: self.client.list_catalogs(connector_id)
+        )
+        return self._metadata_listing(
+            catalogs,
+            Catalog,
+            "catalogName",
+            noun="catalogs",
+            scope=f"in connector {connector_id}",
+            name_contains=name_contains,
+            fields=None,
+            limit=limit,
+            offset=offset,
+        )
+
+    async def list_schemas(
+        self,
+        *,
+        connector_id: int,
+        catalog: str | None = None,
+        name_contains: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Answer:
+        schemas = await self.cache.get_or_fetch(
+            ("schemas", connector_id, catalog), lambda: self.client.list_schemas(connector_id, catalog=catalog)
+        )
+        scope = f"in connector {connector_id}" + (f", catalog {catalog}" if catalog else "")
+        return self._metadata_listing(
+            schemas,
+            Schema,
+            "schemaName",
+            noun="schemas",
+            scope=scope,
+            name_contains=name_contains,
+            fields=None,
+            limit=limit,
+            offset=offset,
+        )
+
+    async def list_tables(
+        self,
+        *,
+        connector_id: int,
+        catalog: str | None = None,
+        schema: str | None = None,
+        name_contains: str | None = None,
+        fields: Sequence[str] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> Answer:
+        tables = await self.cache.get_or_fetch(
+            ("tables", connector_id, catalog, schema),
+            lambda: self.client.list_tables(connector_id, catalog=catalog, schema=schema),
+        )
+        where = ".".join(part for part in (catalog, schema) if part)
+        scope = f"in connector {connector_id}" + (f", {where}" if where else "")
+        return self._metadata_listing(
+            tables,
+            Table,
+            "tableName",
+            noun="tables",
+            scope=scope,
+            name_contains=name_contains,
+            fields=fields,
+            limit=limit,
+            offset=offset,
+        )
+
+    async def list_columns(
+        self,
+        *,
+        connector_id: int,
+        table: str,
+        catalog: str | None = None,
+        schema: str | None = None,
+        name_contains: str | None = None,
+        fields: Sequence[str] | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> Answer:
+        columns = await self.cache.get_or_fetch(
+            ("columns", connector_id, catalog, schema, table),
+            lambda: self.client.list_columns(connector_id, table=table, catalog=catalog, schema=schema),
+        )
+        where = ".".join(part for part in (catalog, schema, table) if part)
+        return self._metadata_listing(
+            columns,
+            Column,
+            None,
+            noun="columns",
+            scope=f"of {where} (connector {connector_id})",
+            name_contains=name_contains,
+            fields=fields,
+            limit=limit,
+            offset=offset,
+        )
+
+    # --- shared pieces -------------------------------------------------------------------------------
+
+    def _project(self, project_id: str | None) -> str:
+        project = project_id or self.settings.project
+        if not project:
+            raise InvalidArgumentError(
+                "project_id is required: pass project_id='...' (the project's internalID; list_projects shows them)."
+            )
+        return project
+
+    async def _connectors(self, *, institution_id: int | None = None, project_id: str | None = None) -> list[Connector]:
+        """Connectors, from the cache when it can answer; a cached full list answers any filter."""
+        everything: list[Connector] | None = self.cache.peek(("connectors", None, None))
+        if everything is not None:
+            return [
+                c
+                for c in everything
+                if (institution_id is None or str(c.institutionID) == str(institution_id))
+                and (project_id is None or c.internalID == project_id)
+            ]
+        return await self.cache.get_or_fetch(
+            ("connectors", institution_id, project_id),
+            lambda: self.client.list_connectors(institution_id=institution_id, project_id=project_id),
+        )
+
+    def _connector_listing(
+        self,
+        matches: list[Connector],
+        *,
+        all_connectors: list[Connector],
+        fields: Sequence[str] | None,
+        default: Sequence[str],
+        limit: int,
+        offset: int,
+        scope: str,
+        filters: str,
+        empty_hint: str,
+        sort: bool = True,
+    ) -> Answer:
+        if sort:
+            matches = sorted(matches, key=lambda c: c.connectorID)
+        rows = [c.as_row() for c in matches]
+        available = available_fields(list(Connector.model_fields), (c.extra_fields() for c in all_connectors))
+        shown, left_out = choose_fields(fields, default, available)
+        return listing(
+            noun="connectors" if len(rows) != 1 else "connector",
+            rows=rows,
+            fields=shown,
+            left_out=left_out,
+            offset=offset,
+            limit=limit,
+            max_chars=self.settings.max_chars,
+            scope=scope,
+            matched_of=len(all_connectors) if filters else None,
+            filter_note=filters,
+            empty_hint=empty_hint,
+        )
+
+    def _metadata_listing(
+        self,
+        records: Sequence[Catalog | Schema | Table | Column],
+        model: type[Catalog | Schema | Table | Column],
+        sort_field: str | None,
+        *,
+        noun: str,
+        scope: str,
+        name_contains: str | None,
+        fields: Sequence[str] | None,
+        limit: int,
+        offset: int,
+    ) -> Answer:
+        rows = [r.as_row() for r in records]
+        name_field = next(iter(model.model_fields))
+        if sort_field:
+            # Sorted by name so that paging is stable and predictable; columns keep table order.
+            rows.sort(key=lambda row: fold(str(row.get(sort_field) or "")))
+        matching = [row for row in rows if name_contains is None or fold(name_contains) in fold(str(row[name_field]))]
+        available = available_fields(list(model.model_fields), (r.extra_fields() for r in records))
+        shown, left_out = choose_fields(fields, model.DEFAULT_LIST_FIELDS, available)
+        return listing(
+            noun=noun,
+            rows=matching,
+            fields=shown,
+            left_out=left_out,
+            offset=offset,
+            limit=limit,
+            max_chars=self.settings.max_chars,
+            scope=scope,
+            matched_of=len(rows) if name_contains else None,
+            filter_note=_describe_filters(name_contains=name_contains),
+            empty_hint="" if name_contains else "Nothing here: check the names, or run refresh_connector_metadata.",
+        )
+
+
+def _project_row(project: str, members: list[Connector]) -> dict[str, Any]:
+    institutions = sorted({str(c.institutionID) for c in members if c.institutionID is not None})
+    types = Counter(c.connectorType or "?" for c in members)
+    return {
+        "project_id": project,
+        "institution_id": ";".join(institutions),
+        "connectors": len(members),
+        "types": " ".join(f"{name}:{count}" for name, count in types.most_common()),
+    }
+
+
+def _match_rank(connector: Connector, words: list[str], phrase: str) -> int | None:
+    """How well a connector matches a query (lower is better), or None when a word is missing."""
+    name = fold(connector.connectorName or "")
+    haystack = " ".join(
+        fold(str(value))
+        for value in (
+            connector.connectorName,
+            connector.connectorHost,
+            connector.connectorDatabaseName,
+            connector.connectorType,
+        )
+        if value
+    )
+    if not all(word in haystack for word in words):
+        return None
+    if name == phrase:
+        return 0
+    if name.startswith(phrase):
+        return 1
+    if all(word in name for word in words):
+        return 2
+    return 3
+
+
+def _describe_filters(**filters: Any) -> str:
+    given = [f"{key}={_literal(value)}" for key, value in filters.items() if value is not None]
+    return f"matching {', '.join(given)}" if given else ""
+
+
+def _literal(value: Any) -> str:
+    """A value as an agent would write it in a call: 'text', true, 12."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value)
+
+
+def _show(value: Any) -> str:
+    return "(empty)" if value is None or value == "" else str(value)
