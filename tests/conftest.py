@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import respx
+from mcp import Client
+
+from databasin_mcp.config import Settings
+from databasin_mcp.server import DatabasinServer, create_server
 
 
 @pytest.fixture
@@ -15,7 +22,7 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(autouse=True)
-def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No DATABASIN_* variable, no .token and no home directory of the developer leaks into a test."""
     for name in list(os.environ):
         if name.startswith(("DATABASIN_", "PUBLIC_API_URI")):
@@ -26,4 +33,37 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     work.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(work)
-    yield work
+    return work
+
+
+# --- an MCP server wired to a respx router, and the in-process client that drives it ------------
+
+API_URL = "http://api.test"
+API_TOKEN = "tok-abcdef123456"
+
+
+@pytest.fixture
+def router() -> respx.Router:
+    """Stands in for the Databasin API; routes not declared answer 404 through respx's default."""
+    return respx.Router(base_url=API_URL, assert_all_called=False)
+
+
+ServerFactory = Callable[..., DatabasinServer]
+
+
+@pytest.fixture
+def make_server(router: respx.Router) -> ServerFactory:
+    """Build the real server (real client, real tools) with the API replaced by `router`."""
+
+    def build(**settings: Any) -> DatabasinServer:
+        values: dict[str, Any] = {"api_url": API_URL, "token": API_TOKEN, "retry_backoff": 0} | settings
+        return create_server(Settings(**values), transport=httpx.MockTransport(router.async_handler))
+
+    return build
+
+
+@pytest.fixture
+async def mcp(make_server: ServerFactory) -> AsyncIterator[Client]:
+    """An in-process MCP client session against the default server."""
+    async with Client(make_server()) as client:
+        yield client

@@ -1,0 +1,121 @@
+"""`databasin-mcp`: parse flags, build settings, run.
+
+databasin-mcp [options]          serve the MCP server (stdio by default)
+databasin-mcp sandbox [options]  run the local Databasin-compatible API
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from typing import Any
+
+import anyio
+from pydantic import SecretStr, ValidationError
+
+from . import __version__
+from .config import Settings, load_settings
+from .errors import ConfigurationError
+from .log import configure_logging
+
+EPILOG = """\
+commands:
+  databasin-mcp sandbox --help   run a local Databasin-compatible API (no account needed)
+
+configuration (environment; flags win):
+  DATABASIN_API_URL (or PUBLIC_API_URI)  API base URL, default http://localhost:9000
+  DATABASIN_TOKEN, DATABASIN_TOKEN_FILE  the API token; else ./.token, else ~/.databasin/.token
+  DATABASIN_PROJECT        default project_id        DATABASIN_READ_ONLY=1  no write tools
+  DATABASIN_TOOLS          tools or groups to expose DATABASIN_CACHE_TTL    seconds (0 = off)
+  DATABASIN_MCP_AUTH_TOKEN bearer token HTTP clients must send
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="databasin-mcp",
+        description="MCP server that lets AI agents manage Databasin data connectors.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"databasin-mcp {__version__}")
+    parser.add_argument("--transport", choices=["stdio", "sse", "streamable-http"], help="default: stdio")
+    parser.add_argument("--host", help="HTTP bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="HTTP port (default 8000)")
+    parser.add_argument(
+        "--stateless", action="store_true", default=None, help="streamable HTTP without sessions (for several workers)"
+    )
+    parser.add_argument("--auth-token", help="bearer token HTTP clients must send (env DATABASIN_MCP_AUTH_TOKEN)")
+    parser.add_argument("--allowed-hosts", help="extra Host names an HTTP server answers to, comma-separated")
+    parser.add_argument("--api-url", help="Databasin API base URL")
+    parser.add_argument("--token-file", help="file holding the API token")
+    parser.add_argument("--project", help="default project_id (internalID)")
+    parser.add_argument("--read-only", action="store_true", default=None, help="do not expose write tools")
+    parser.add_argument("--tools", help="comma list of tools or groups (read, write, metadata) to expose")
+    parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument(
+        "--sandbox", action="store_true", help="start an embedded sandbox API and use it (try it without an account)"
+    )
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        transport=args.transport,
+        host=args.host,
+        port=args.port,
+        stateless=args.stateless,
+        auth_token=args.auth_token,
+        allowed_hosts=args.allowed_hosts,
+        api_url=args.api_url,
+        token_file=args.token_file,
+        project=args.project,
+        read_only=args.read_only,
+        tools=args.tools,
+        log_level=args.log_level,
+    )
+
+
+async def run(settings: Settings, *, sandbox: bool) -> None:
+    from .serving import serve  # the MCP SDK is imported only when serving, so --help stays fast
+
+    async with AsyncExitStack() as stack:
+        if sandbox:
+            from .sandbox import SandboxConfig, running_sandbox
+
+            embedded: Any = await stack.enter_async_context(running_sandbox(SandboxConfig(port=0)))
+            settings = settings.model_copy(update={"api_url": embedded.url, "token": SecretStr(embedded.token)})
+        await serve(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["sandbox"]:
+        from .sandbox import main as sandbox_main
+
+        return sandbox_main(arguments[1:])
+    args = build_parser().parse_args(arguments)
+    try:
+        settings = settings_from(args)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
+            for e in error.errors(include_url=False)
+        )
+        print(f"databasin-mcp: invalid configuration: {problems}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    try:
+        anyio.run(lambda: run(settings, sandbox=args.sandbox))
+    except ConfigurationError as error:
+        print(f"databasin-mcp: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""The MCP server: app factory, lifespan that owns the API client, tool registration."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp_types import CallToolResult, InputRequiredResult
+from pydantic import ValidationError
+
+from . import __version__
+from .cache import ListingCache
+from .client import DatabasinClient
+from .config import Settings
+from .errors import ConfigurationError
+from .operations import Operations
+from .tools import GROUPS, TOOL_NAMES, TOOLS, ToolSpec, error_result
+
+logger = logging.getLogger(__name__)
+
+INSTRUCTIONS = """\
+Manage Databasin data connectors.
+Cheap path: list_projects -> list_connectors(project_id) -> get_connector(connector_id). \
+find_connectors(query) when the project is unknown.
+Listings are paged ("next: offset=N") with few columns: fields=[...] adds API fields, fields=["*"] shows all.
+Metadata: list_catalogs -> list_schemas -> list_tables -> list_columns.
+create_connector answers with an existing same-name connector instead of a duplicate; \
+delete_connector deletes only with confirm=true."""
+
+
+class DatabasinServer(MCPServer[Operations]):
+    """MCPServer whose argument errors name the argument and the fix, and never echo values."""
+
+    def __init__(self, *args: Any, operations: Operations, tools: list[Tool], **kwargs: Any) -> None:
+        super().__init__(*args, tools=tools, **kwargs)
+        self.operations = operations
+        self.arguments_by_tool = {tool.name: frozenset(tool.parameters.get("properties", {})) for tool in tools}
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Operations, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        allowed = self.arguments_by_tool.get(name)
+        if allowed is not None:
+            unknown = sorted(set(arguments) - allowed)
+            if unknown:
+                # A typo (projectId) must not be silently ignored: the call would do something else.
+                return error_result(
+                    f"Unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} for {name}; "
+                    f"it takes: {', '.join(sorted(allowed))}."
+                )
+        try:
+            return await super().call_tool(name, arguments, context)
+        except UnexpectedToolError as error:
+            logger.error("Tool %s crashed", name, exc_info=error.__cause__)
+            return error_result(
+                f"databasin-mcp failed unexpectedly in {name} ({type(error.__cause__).__name__}); "
+                "the details are in the server log."
+            )
+        except ToolError as error:
+            if isinstance(error.__cause__, ValidationError):
+                return error_result(describe_invalid_arguments(error.__cause__))
+            raise
+
+
+def describe_invalid_arguments(error: ValidationError) -> str:
+    """Which arguments are wrong and why, without their values (a value may be a password)."""
+    problems = []
+    for item in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in item["loc"])
+        if item["type"] == "missing":
+            problems.append(f"{where} is required")
+        else:
+            problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+    plural = "s" if len(problems) > 1 else ""
+    return f"Invalid argument{plural}: {'; '.join(problems)}. Fix and call again."
+
+
+def select_tools(settings: Settings) -> list[ToolSpec]:
+    """The tools to expose: --tools (names or groups), minus the writes in read-only mode."""
+    chosen = list(TOOLS)
+    if settings.tools:
+        wanted = {item.strip() for item in settings.tools.split(",") if item.strip()}
+        unknown = sorted(wanted - set(TOOL_NAMES) - set(GROUPS))
+        if unknown:
+            raise ConfigurationError(
+                f"Unknown tool or group in --tools/DATABASIN_TOOLS: {', '.join(unknown)}. "
+                f"Groups: {', '.join(GROUPS)}; tools: {', '.join(TOOL_NAMES)}."
+            )
+        chosen = [spec for spec in chosen if spec.name in wanted or spec.groups & wanted]
+    if settings.read_only:
+        chosen = [spec for spec in chosen if not spec.writes]
+    return chosen
+
+
+def build_tool(spec: ToolSpec, settings: Settings) -> Tool:
+    """A registered tool with a compact input schema (and project_id required unless defaulted)."""
+    tool = Tool.from_function(
+        spec.fn, name=spec.name, description=spec.description, annotations=spec.annotations, structured_output=True
+    )
+    schema = compact_schema(tool.parameters)
+    properties = schema["properties"]
+    if "project_id" in properties:
+        if settings.project:
+            properties["project_id"]["description"] = f"internalID; default {settings.project}"
+        else:
+            schema["required"] = ["project_id", *schema.get("required", [])]
+    output = tool.fn_metadata.output_schema
+    if output is not None:
+        # Outputs keep their nullable unions (clients validate against them); only titles go.
+        tool.fn_metadata.output_schema = without_titles(output)
+    return tool.model_copy(update={"parameters": schema})
+
+
+def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The same input schema with less noise: no titles, no `anyOf [X, null]`, no `default: null`.
+
+    Tool schemas are sent to the model on every turn; pydantic's titles and
+    nullable unions cost tokens and say nothing the model needs. The server
+    still validates with the full pydantic model, so nothing is loosened.
+    """
+    properties: dict[str, Any] = {}
+    for name, original in schema.get("properties", {}).items():
+        prop = {key: value for key, value in original.items() if key != "title"}
+        options = prop.pop("anyOf", None)
+        if options is not None:
+            non_null = [option for option in options if option != {"type": "null"}]
+            if len(non_null) == 1:
+                prop = {**non_null[0], **prop}
+            else:
+                prop["anyOf"] = options
+        if "default" in prop and prop["default"] is None:
+            del prop["default"]
+        properties[name] = prop
+    compact: dict[str, Any] = {"type": "object", "properties": properties}
+    if schema.get("required"):
+        compact["required"] = list(schema["required"])
+    return compact
+
+
+def without_titles(schema: Any) -> Any:
+    """A schema with pydantic's generated `title` keys removed, at every depth."""
+    if isinstance(schema, dict):
+        return {
+            key: without_titles(value)
+            for key, value in schema.items()
+            if not (key == "title" and isinstance(value, str))  # a property named "title" stays
+        }
+    if isinstance(schema, list):
+        return [without_titles(item) for item in schema]
+    return schema
+
+
+def create_server(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    tools: Sequence[ToolSpec] | None = None,
+) -> DatabasinServer:
+    """The app factory: one API client and one cache for the process, the selected tools."""
+    client = DatabasinClient(settings, transport=transport)
+    operations = Operations(client, settings, ListingCache(settings.cache_ttl))
+    users = 0
+
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer[Operations]) -> AsyncIterator[Operations]:
+        # The SSE transport enters the lifespan once per connection; the client must still be
+        # one per process, so it is opened by the first user and closed by the last.
+        nonlocal users
+        users += 1
+        client.open()
+        try:
+            yield operations
+        finally:
+            users -= 1
+            if users == 0:
+                await client.aclose()
+
+    specs = tools if tools is not None else select_tools(settings)
+    return DatabasinServer(
+        "databasin",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        lifespan=lifespan,
+        log_level=settings.log_level,
+        tools=[build_tool(spec, settings) for spec in specs],
+        operations=operations,
+    )

@@ -1,0 +1,126 @@
+"""Running the server on a transport: stdio, or HTTP (streamable HTTP or SSE) behind uvicorn."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import json
+import logging
+import re
+from typing import Any
+
+import uvicorn
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .config import Settings
+from .errors import ConfigurationError
+from .server import DatabasinServer, create_server
+
+logger = logging.getLogger(__name__)
+
+# A JSON-RPC request to this server is a few kilobytes; a megabyte is generous and bounds memory.
+MAX_REQUEST_BODY_BYTES = 1_000_000
+SHUTDOWN_GRACE_SECONDS = 1
+
+
+async def serve(settings: Settings) -> None:
+    """Serve the MCP server on the configured transport until stopped."""
+    check_http_exposure(settings)
+    server = create_server(settings)
+    if settings.transport == "stdio":
+        await server.run_stdio_async()
+        return
+    app = http_app(server, settings)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        # No uvicorn logging config: its records reach our stderr handler (stdout stays clean).
+        log_config=None,
+        access_log=settings.log_level in ("DEBUG", "INFO"),
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        lifespan="on",
+    )
+    await uvicorn.Server(config).serve()
+
+
+def http_app(server: DatabasinServer, settings: Settings) -> ASGIApp:
+    """The Starlette app for the HTTP transports, with DNS-rebinding protection and optional bearer auth."""
+    security = transport_security(settings)
+    app: ASGIApp
+    if settings.transport == "sse":
+        app = server.sse_app(
+            max_request_body_size=MAX_REQUEST_BODY_BYTES, transport_security=security, host=settings.host
+        )
+    else:
+        app = server.streamable_http_app(
+            stateless_http=settings.stateless,
+            max_request_body_size=MAX_REQUEST_BODY_BYTES,
+            transport_security=security,
+            host=settings.host,
+        )
+    if settings.auth_token is not None:
+        app = BearerAuth(app, settings.auth_token.get_secret_value())
+    return app
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """Refuse requests whose Host or Origin is not this server (DNS-rebinding protection).
+
+    Loopback names are always allowed; a server bound elsewhere also answers to
+    its bind address and to the names listed in DATABASIN_MCP_ALLOWED_HOSTS.
+    """
+    names = ["127.0.0.1", "localhost", "[::1]"]
+    if not _is_loopback(settings.host) and settings.host not in ("0.0.0.0", "::"):
+        names.append(settings.host)
+    names += [item.strip() for item in (settings.allowed_hosts or "").split(",") if item.strip()]
+    hosts = [name if re.search(r":\d+$", name) else f"{name}:*" for name in names]
+    origins = [f"{scheme}://{host}" for host in hosts for scheme in ("http", "https")]
+    return TransportSecuritySettings(enable_dns_rebinding_protection=True, allowed_hosts=hosts, allowed_origins=origins)
+
+
+def check_http_exposure(settings: Settings) -> None:
+    """Refuse to serve HTTP beyond this machine without an auth token."""
+    if settings.transport == "stdio" or _is_loopback(settings.host) or settings.auth_token is not None:
+        return
+    raise ConfigurationError(
+        f"Refusing to serve on {settings.host} without an auth token: anyone who can reach it could manage "
+        "your connectors. Set DATABASIN_MCP_AUTH_TOKEN (or --auth-token), or bind 127.0.0.1."
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class BearerAuth:
+    """ASGI middleware: every HTTP request needs `Authorization: Bearer <token>`."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self._expected = f"Bearer {token}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self._authorized(scope):
+            await self.app(scope, receive, send)
+            return
+        body = json.dumps({"error": "unauthorized", "message": "Send Authorization: Bearer <token>."}).encode()
+        headers: list[tuple[bytes, bytes]] = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"www-authenticate", b"Bearer"),
+        ]
+        await send({"type": "http.response.start", "status": 401, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _authorized(self, scope: Scope) -> bool:
+        headers: list[tuple[bytes, bytes]] = scope.get("headers", [])
+        given: Any = next((value for name, value in headers if name == b"authorization"), b"")
+        # Constant-time comparison: response timing must not reveal how much of a guess was right.
+        return hmac.compare_digest(given, self._expected)

@@ -1,0 +1,511 @@
+"""The MCP tools: names, parameters, descriptions, annotations, and error texts.
+
+Each tool is a few lines: take the validated arguments, call one operation,
+turn its Answer (or error) into a tool result. Descriptions and schemas are
+read by the model on every turn, so they are short and say when to use a
+tool rather than its sibling; the snapshot test pins them.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, cast
+
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import AfterValidator, BaseModel, Field
+
+from .client import MAX_ID
+from .errors import (
+    APIStatusError,
+    BadRequestError,
+    DatabasinError,
+    NotFoundError,
+    PermissionDeniedError,
+    ServerError,
+    TransportError,
+)
+from .operations import Operations
+from .shaping import ALL_FIELDS, Answer
+
+logger = logging.getLogger(__name__)
+
+# --- parameter types (one alias per meaning, shared by every tool) --------------------------------
+
+
+def _field_names(names: list[str] | None) -> list[str] | None:
+    if names is not None and len(names) > 64:
+        raise ValueError("at most 64 field names")
+    for name in names or ():
+        if name != ALL_FIELDS and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", name):
+            raise ValueError(f'{name!r} is not a field name; use API names like "connectorHost", or "*"')
+    return names
+
+
+def _at_most(limit: int) -> AfterValidator:
+    """A bound that is validated but kept out of the schema: the model gains nothing from reading it."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("must not be empty")
+            if len(value) > limit:
+                raise ValueError(f"must be at most {limit:,} characters")
+        elif value is not None and value > limit:
+            raise ValueError(f"must be at most {limit:,}")
+        return value
+
+    return AfterValidator(check)
+
+
+ConnectorId = Annotated[int, Field(ge=1), _at_most(MAX_ID)]
+ProjectId = Annotated[str | None, Field(description="internalID, e.g. proj-001"), _at_most(128)]
+InstitutionId = Annotated[int | None, Field(ge=0), _at_most(MAX_ID)]
+Name = Annotated[str | None, _at_most(200)]
+NameContains = Name
+Fields = Annotated[
+    list[str] | None,
+    Field(description='API field names; ["*"] = all'),
+    AfterValidator(_field_names),
+]
+Offset = Annotated[int, Field(ge=0), _at_most(10**9)]
+ConnectorLimit = Annotated[int, Field(ge=1, le=200)]
+FindLimit = Annotated[int, Field(ge=1, le=50)]
+MetadataLimit = Annotated[int, Field(ge=1, le=500)]
+ColumnLimit = Annotated[int, Field(ge=1, le=1000)]
+Text = Annotated[str | None, _at_most(500)]
+Secret = Annotated[str | None, _at_most(1000)]
+Port = Annotated[int | None, Field(ge=1, le=65535)]
+MaxConnections = Annotated[int | None, Field(ge=1), _at_most(1000)]
+SmallInt = Annotated[int | None, Field(ge=0), _at_most(1_000_000)]
+RequiredName = Annotated[str, _at_most(200)]
+
+
+# --- structured output schemas ---------------------------------------------------------------------
+
+
+class ListingOutput(BaseModel):
+    items: list[dict[str, Any]]
+    fields: list[str]
+    omitted_fields: list[str]
+    total: int
+    offset: int
+    limit: int
+    next_offset: int | None
+    truncated: bool
+
+
+class ConnectorOutput(BaseModel):
+    connector: dict[str, Any]
+    omitted_fields: list[str]
+
+
+class ResultOutput(BaseModel):
+    """The outcome of a write or an action; keys depend on the tool."""
+
+    model_config = {"extra": "allow"}
+
+    connector_id: int | None
+
+
+ListingResult = Annotated[CallToolResult, ListingOutput]
+ConnectorResult = Annotated[CallToolResult, ConnectorOutput]
+ActionResult = Annotated[CallToolResult, ResultOutput]
+
+
+# --- the tools --------------------------------------------------------------------------------------
+
+
+async def list_projects(ctx: Context, institution_id: InstitutionId = None) -> ListingResult:
+    return await _run(ctx, "list_projects", {}, lambda ops: ops.list_projects(institution_id=institution_id))
+
+
+async def list_connectors(
+    ctx: Context,
+    project_id: ProjectId = None,
+    institution_id: InstitutionId = None,
+    name_contains: NameContains = None,
+    connector_type: Name = None,
+    active: bool | None = None,
+    fields: Fields = None,
+    limit: ConnectorLimit = 25,
+    offset: Offset = 0,
+) -> ListingResult:
+    return await _run(
+        ctx,
+        "list_connectors",
+        {},
+        lambda ops: ops.list_connectors(
+            project_id=project_id,
+            institution_id=institution_id,
+            name_contains=name_contains,
+            connector_type=connector_type,
+            active=active,
+            fields=fields,
+            limit=limit,
+            offset=offset,
+        ),
+    )
+
+
+async def find_connectors(
+    ctx: Context,
+    query: RequiredName,
+    fields: Fields = None,
+    limit: FindLimit = 10,
+) -> ListingResult:
+    return await _run(
+        ctx, "find_connectors", {}, lambda ops: ops.find_connectors(query=query, fields=fields, limit=limit)
+    )
+
+
+async def get_connector(ctx: Context, connector_id: ConnectorId, fields: Fields = None) -> ConnectorResult:
+    return await _run(
+        ctx,
+        "get_connector",
+        {"connector_id": connector_id},
+        lambda ops: ops.get_connector(connector_id=connector_id, fields=fields),
+    )
+
+
+async def create_connector(
+    ctx: Context,
+    name: RequiredName,
+    connector_type: RequiredName,
+    institution_id: Annotated[int, Field(ge=0), _at_most(MAX_ID)],
+    project_id: ProjectId = None,
+    host: Text = None,
+    port: Port = None,
+    database: Text = None,
+    username: Text = None,
+    password: Secret = None,
+    auth_type: SmallInt = None,
+    owner_id: InstitutionId = None,
+    max_connections: MaxConnections = None,
+    test: bool = False,
+    allow_duplicate: bool = False,
+) -> ActionResult:
+    return await _run(
+        ctx,
+        "create_connector",
+        {"name": name},
+        lambda ops: ops.create_connector(
+            name=name,
+            connector_type=connector_type,
+            institution_id=institution_id,
+            project_id=project_id,
+            host=host,
+            port=port,
+            database=database,
+            username=username,
+            password=password,
+            auth_type=auth_type,
+            owner_id=owner_id,
+            max_connections=max_connections,
+            test=test,
+            allow_duplicate=allow_duplicate,
+        ),
+    )
+
+
+async def update_connector(
+    ctx: Context,
+    connector_id: ConnectorId,
+    name: Name = None,
+    host: Text = None,
+    port: Port = None,
+    database: Text = None,
+    username: Text = None,
+    password: Secret = None,
+    auth_type: SmallInt = None,
+    max_connections: MaxConnections = None,
+    active: bool | None = None,
+) -> ActionResult:
+    return await _run(
+        ctx,
+        "update_connector",
+        {"connector_id": connector_id},
+        lambda ops: ops.update_connector(
+            connector_id=connector_id,
+            name=name,
+            host=host,
+            port=port,
+            database=database,
+            username=username,
+            password=password,
+            auth_type=auth_type,
+            max_connections=max_connections,
+            active=active,
+        ),
+    )
+
+
+async def delete_connector(ctx: Context, connector_id: ConnectorId, confirm: bool = False) -> ActionResult:
+    return await _run(
+        ctx,
+        "delete_connector",
+        {"connector_id": connector_id},
+        lambda ops: ops.delete_connector(connector_id=connector_id, confirm=confirm),
+    )
+
+
+async def test_connector(ctx: Context, connector_id: ConnectorId, details: bool = False) -> ActionResult:
+    return await _run(
+        ctx,
+        "test_connector",
+        {"connector_id": connector_id},
+        lambda ops: ops.test_connector(connector_id=connector_id, details=details),
+    )
+
+
+async def refresh_connector_metadata(ctx: Context, connector_id: ConnectorId) -> ActionResult:
+    async def progress(elapsed: float, message: str) -> None:
+        await ctx.report_progress(elapsed, None, message)
+
+    return await _run(
+        ctx,
+        "refresh_connector_metadata",
+        {"connector_id": connector_id},
+        lambda ops: ops.refresh_metadata(connector_id=connector_id, progress=progress),
+    )
+
+
+async def list_catalogs(
+    ctx: Context,
+    connector_id: ConnectorId,
+    name_contains: NameContains = None,
+    limit: MetadataLimit = 50,
+    offset: Offset = 0,
+) -> ListingResult:
+    return await _run(
+        ctx,
+        "list_catalogs",
+        {"connector_id": connector_id},
+        lambda ops: ops.list_catalogs(
+            connector_id=connector_id, name_contains=name_contains, limit=limit, offset=offset
+        ),
+    )
+
+
+async def list_schemas(
+    ctx: Context,
+    connector_id: ConnectorId,
+    catalog: Name = None,
+    name_contains: NameContains = None,
+    limit: MetadataLimit = 50,
+    offset: Offset = 0,
+) -> ListingResult:
+    return await _run(
+        ctx,
+        "list_schemas",
+        {"connector_id": connector_id},
+        lambda ops: ops.list_schemas(
+            connector_id=connector_id, catalog=catalog, name_contains=name_contains, limit=limit, offset=offset
+        ),
+    )
+
+
+async def list_tables(
+    ctx: Context,
+    connector_id: ConnectorId,
+    catalog: Name = None,
+    schema: Name = None,
+    name_contains: NameContains = None,
+    fields: Fields = None,
+    limit: MetadataLimit = 50,
+    offset: Offset = 0,
+) -> ListingResult:
+    return await _run(
+        ctx,
+        "list_tables",
+        {"connector_id": connector_id},
+        lambda ops: ops.list_tables(
+            connector_id=connector_id,
+            catalog=catalog,
+            schema=schema,
+            name_contains=name_contains,
+            fields=fields,
+            limit=limit,
+            offset=offset,
+        ),
+    )
+
+
+async def list_columns(
+    ctx: Context,
+    connector_id: ConnectorId,
+    table: RequiredName,
+    catalog: Name = None,
+    schema: Name = None,
+    name_contains: NameContains = None,
+    fields: Fields = None,
+    limit: ColumnLimit = 100,
+    offset: Offset = 0,
+) -> ListingResult:
+    return await _run(
+        ctx,
+        "list_columns",
+        {"connector_id": connector_id},
+        lambda ops: ops.list_columns(
+            connector_id=connector_id,
+            table=table,
+            catalog=catalog,
+            schema=schema,
+            name_contains=name_contains,
+            fields=fields,
+            limit=limit,
+            offset=offset,
+        ),
+    )
+
+
+# --- the registry ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """A tool with what the server needs to register, describe and filter it."""
+
+    fn: Callable[..., Awaitable[CallToolResult]]
+    description: str
+    groups: frozenset[str]
+    annotations: ToolAnnotations
+
+    @property
+    def name(self) -> str:
+        return self.fn.__name__
+
+    @property
+    def writes(self) -> bool:
+        return "write" in self.groups
+
+
+def _reads(*, open_world: bool = False) -> ToolAnnotations:
+    return ToolAnnotations(read_only_hint=True, idempotent_hint=True, open_world_hint=open_world)
+
+
+def _writes(*, destructive: bool, idempotent: bool) -> ToolAnnotations:
+    return ToolAnnotations(
+        read_only_hint=False, destructive_hint=destructive, idempotent_hint=idempotent, open_world_hint=False
+    )
+
+
+TOOLS: tuple[ToolSpec, ...] = (
+    ToolSpec(
+        list_projects,
+        "Projects (project_id = internalID) with connector counts by type. Start here to pick a project.",
+        frozenset({"read"}),
+        _reads(),
+    ),
+    ToolSpec(
+        list_connectors,
+        "A project's connectors: paged, few columns. Filter by name_contains, connector_type, active.",
+        frozenset({"read"}),
+        _reads(),
+    ),
+    ToolSpec(
+        find_connectors,
+        "Find connectors in all projects by words of name, host, database or type (case/accent-insensitive).",
+        frozenset({"read"}),
+        _reads(),
+    ),
+    ToolSpec(get_connector, "One connector's fields (secrets never shown).", frozenset({"read"}), _reads()),
+    ToolSpec(
+        create_connector,
+        "Create a connector. A same-name connector in the project is returned instead, unless allow_duplicate. "
+        "test=true tests it too.",
+        frozenset({"write"}),
+        _writes(destructive=False, idempotent=False),
+    ),
+    ToolSpec(
+        update_connector,
+        "Change only the given fields; answers before → after.",
+        frozenset({"write"}),
+        _writes(destructive=True, idempotent=True),
+    ),
+    ToolSpec(
+        delete_connector,
+        "Delete a connector; pipelines using it fail. Without confirm=true it only shows what would be deleted.",
+        frozenset({"write"}),
+        _writes(destructive=True, idempotent=True),
+    ),
+    ToolSpec(
+        test_connector,
+        "Test a connector's connection to its source.",
+        frozenset({"read"}),
+        _reads(open_world=True),
+    ),
+    ToolSpec(
+        refresh_connector_metadata,
+        "Re-read catalogs/schemas/tables from the source (can take minutes); answers the counts.",
+        frozenset({"write", "metadata"}),
+        _writes(destructive=False, idempotent=True),
+    ),
+    ToolSpec(list_catalogs, "A connector's catalogs (databases), paged.", frozenset({"metadata"}), _reads()),
+    ToolSpec(
+        list_schemas, "A connector's schemas, optionally of one catalog; paged.", frozenset({"metadata"}), _reads()
+    ),
+    ToolSpec(list_tables, "Tables of a connector (catalog/schema), paged.", frozenset({"metadata"}), _reads()),
+    ToolSpec(list_columns, "Columns of one table, paged.", frozenset({"metadata"}), _reads()),
+)
+TOOL_NAMES = tuple(spec.name for spec in TOOLS)
+GROUPS = ("read", "write", "metadata")
+
+
+# --- answers and errors ------------------------------------------------------------------------------
+
+
+async def _run(
+    ctx: Context, tool: str, subject: Mapping[str, Any], call: Callable[[Operations], Awaitable[Answer]]
+) -> CallToolResult:
+    """Run one operation and turn its Answer, or its error, into a tool result."""
+    ops = cast(Operations, ctx.request_context.lifespan_context)
+    try:
+        answer = await call(ops)
+    except DatabasinError as error:
+        logger.info("%s failed: %s", tool, type(error).__name__)
+        return error_result(error_text(error, tool, subject))
+    return CallToolResult(content=[TextContent(type="text", text=answer.text)], structured_content=answer.data)
+
+
+def error_result(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+_WRITES = {"create_connector", "update_connector", "delete_connector", "refresh_connector_metadata"}
+_CONNECTOR_TOOLS = {"get_connector", "update_connector", "delete_connector", "test_connector"}
+
+
+def error_text(error: DatabasinError, tool: str, subject: Mapping[str, Any]) -> str:
+    """One or two sentences an agent can act on: what went wrong, then the next step."""
+    connector_id = subject.get("connector_id")
+    upstream = error.upstream_message if isinstance(error, APIStatusError) else None
+    if isinstance(error, NotFoundError):
+        about_connector = tool in _CONNECTOR_TOOLS or upstream is None or "connector" in upstream.lower()
+        if connector_id is not None and about_connector:
+            return (
+                f"Connector {connector_id} not found. "
+                "Find IDs with list_connectors(project_id=...) or find_connectors(query=...)."
+            )
+        return (
+            f"Not found: {upstream or 'the API answered 404'}. "
+            "Check the names with list_catalogs, list_schemas or list_tables."
+        )
+    if isinstance(error, BadRequestError):
+        return f"The Databasin API refused the request: {upstream or error}. Fix the arguments and call again."
+    if isinstance(error, PermissionDeniedError):
+        return f"{error} This token may not do that; use a token with access to the connector's project."
+    if isinstance(error, (ServerError, TransportError)):
+        if tool == "create_connector":
+            return (
+                f"{error} The connector may or may not have been created. Calling create_connector again is safe: "
+                "if the first attempt went through, it answers with the existing connector instead of a duplicate."
+            )
+        if tool in _WRITES:
+            target = f"get_connector(connector_id={connector_id})" if connector_id else "get_connector"
+            return f"{error} The change may or may not have been applied: check with {target} before retrying."
+        return f"{error} Try again; if it keeps failing, the Databasin API is having trouble."
+    return str(error)

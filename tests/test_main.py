@@ -1,0 +1,51 @@
+"""The `databasin-mcp` command line: help and version without configuration, clear config errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from databasin_mcp import __version__
+from databasin_mcp.__main__ import main
+
+
+def test_help_needs_no_configuration(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    assert exited.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: databasin-mcp")
+    assert "DATABASIN_API_URL (or PUBLIC_API_URI)" in out
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out == f"databasin-mcp {__version__}\n"
+
+
+def test_a_bad_setting_exits_2_with_the_fix(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASIN_API_URL", "localhost:9000")
+    assert main([]) == 2
+    assert capsys.readouterr().err == (
+        "databasin-mcp: invalid configuration: DATABASIN_API_URL: "
+        "must start with http:// or https://, e.g. http://localhost:9000\n"
+    )
+
+
+def test_serving_beyond_loopback_without_auth_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--transport", "streamable-http", "--host", "0.0.0.0"]) == 2
+    assert "Refusing to serve on 0.0.0.0 without an auth token" in capsys.readouterr().err
+
+
+def test_the_installed_script_prints_help_with_nothing_configured() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "databasin_mcp", "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("usage: databasin-mcp")
+    assert done.stderr == ""

@@ -1,0 +1,769 @@
+"""Every tool through a real MCP client session, against respx: answers, errors, safety rules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+import respx
+from mcp import Client
+from mcp_types import CallToolResult
+
+from databasin_mcp import operations
+
+from .conftest import ServerFactory
+
+pytestmark = pytest.mark.anyio
+
+
+def connector(cid: int, name: str, ctype: str, project: str, *, active: bool = True, **extra: Any) -> dict[str, Any]:
+    return {
+        "connectorID": cid,
+        "connectorName": name,
+        "connectorType": ctype,
+        "connectorHost": f"host{cid}.example.com",
+        "connectorPort": "5432",
+        "connectorDatabaseName": f"db{cid}",
+        "institutionID": 1 if project != "proj-003" else 2,
+        "internalID": project,
+        "ownerID": 456,
+        "active": active,
+        "createdDate": "2025-01-15T10:30:00Z",
+        "lastModifiedDate": "2025-01-20T14:45:00Z",
+        **extra,
+    }
+
+
+CONNECTORS = [
+    connector(101, "Production MySQL", "RDBMS", "proj-001"),
+    connector(102, "Finance Snowflake", "Snowflake", "proj-001"),
+    connector(103, "Café Orders", "RDBMS", "proj-001", active=False),
+    connector(104, "Marketing S3, Landing", "S3", "proj-001"),
+    connector(105, "Müller ERP", "Salesforce", "proj-002"),
+    connector(106, "Zürich Finance", "Snowflake", "proj-002"),
+    connector(107, "東京 Warehouse", "BigQuery", "proj-003"),
+]
+
+
+def text(result: CallToolResult) -> str:
+    assert len(result.content) == 1
+    return result.content[0].text  # type: ignore[union-attr]
+
+
+def by_project(request: httpx.Request) -> httpx.Response:
+    """The list endpoint, filtering like the real API does."""
+    project = request.url.params.get("internalID")
+    institution = request.url.params.get("institutionID")
+    rows = [
+        c
+        for c in CONNECTORS
+        if (project is None or c["internalID"] == project)
+        and (institution is None or str(c["institutionID"]) == institution)
+    ]
+    return httpx.Response(200, json=rows)
+
+
+@pytest.fixture
+def listing(router: respx.Router) -> respx.Route:
+    return router.get("/api/connector").mock(side_effect=by_project)
+
+
+# --- projects and connectors ------------------------------------------------------------------
+
+
+async def test_list_projects_counts_connectors_by_type(mcp: Client, listing: respx.Route) -> None:
+    result = await mcp.call_tool("list_projects", {})
+
+    assert not result.is_error
+    assert text(result) == (
+        "3 projects with 7 connectors\n"
+        "project_id,institution_id,connectors,types\n"
+        "proj-001,1,4,RDBMS:2 Snowflake:1 S3:1\n"
+        "proj-002,1,2,Salesforce:1 Snowflake:1\n"
+        "proj-003,2,1,BigQuery:1"
+    )
+    assert result.structured_content is not None
+    assert result.structured_content["total"] == 3
+    assert listing.calls.last.request.url.query == b""
+
+
+async def test_list_connectors_shows_the_default_columns_of_one_project(mcp: Client, listing: respx.Route) -> None:
+    result = await mcp.call_tool("list_connectors", {"project_id": "proj-001"})
+
+    assert text(result) == (
+        "4 connectors in proj-001\n"
+        "connectorID,connectorName,connectorType,active\n"
+        "101,Production MySQL,RDBMS,true\n"
+        "102,Finance Snowflake,Snowflake,true\n"
+        "103,Café Orders,RDBMS,false\n"
+        '104,"Marketing S3, Landing",S3,true'
+    )
+    assert dict(listing.calls.last.request.url.params) == {"internalID": "proj-001"}
+    data = result.structured_content
+    assert data is not None
+    assert (data["total"], data["offset"], data["limit"], data["next_offset"], data["truncated"]) == (
+        4,
+        0,
+        25,
+        None,
+        False,
+    )
+    assert data["fields"] == ["connectorID", "connectorName", "connectorType", "active"]
+    assert "connectorHost" in data["omitted_fields"]
+    assert data["items"][2] == {
+        "connectorID": 103,
+        "connectorName": "Café Orders",
+        "connectorType": "RDBMS",
+        "active": False,
+    }
+
+
+async def test_list_connectors_pages_with_limit_and_offset(mcp: Client, listing: respx.Route) -> None:
+    first = await mcp.call_tool("list_connectors", {"project_id": "proj-001", "limit": 2})
+    second = await mcp.call_tool("list_connectors", {"project_id": "proj-001", "limit": 2, "offset": 2})
+
+    assert text(first).splitlines()[0] == "4 connectors in proj-001, showing 1–2; next: offset=2"
+    assert text(second).splitlines()[0] == "4 connectors in proj-001, showing 3–4"
+    assert [row.split(",")[0] for row in text(second).splitlines()[2:]] == ["103", "104"]
+    assert listing.call_count == 1  # the second page came from the cache
+
+
+async def test_list_connectors_filters_and_says_so(mcp: Client, listing: respx.Route) -> None:
+    result = await mcp.call_tool(
+        "list_connectors", {"project_id": "proj-001", "connector_type": "rdbms", "active": False}
+    )
+
+    assert text(result) == (
+        "1 of 4 connector in proj-001 matching connector_type='rdbms', active=false\n"
+        "connectorID,connectorName,connectorType,active\n"
+        "103,Café Orders,RDBMS,false"
+    )
+
+
+async def test_name_contains_ignores_case_and_accents(mcp: Client, listing: respx.Route) -> None:
+    result = await mcp.call_tool("list_connectors", {"project_id": "proj-001", "name_contains": "CAFE"})
+
+    assert text(result).splitlines()[2] == "103,Café Orders,RDBMS,false"
+
+
+async def test_fields_picks_columns_and_star_shows_all(mcp: Client, listing: respx.Route) -> None:
+    picked = await mcp.call_tool(
+        "list_connectors", {"project_id": "proj-002", "fields": ["connectorID", "connectorHost"]}
+    )
+    everything = await mcp.call_tool("list_connectors", {"project_id": "proj-002", "fields": ["*"]})
+
+    assert text(picked).splitlines()[1:] == [
+        "connectorID,connectorHost",
+        "105,host105.example.com",
+        "106,host106.example.com",
+    ]
+    header = text(everything).splitlines()[1].split(",")
+    assert header[:3] == ["connectorID", "connectorName", "connectorType"]
+    assert len(header) == 15
+    assert everything.structured_content is not None
+    assert everything.structured_content["omitted_fields"] == []
+
+
+async def test_unknown_fields_are_named_with_the_available_ones(mcp: Client, listing: respx.Route) -> None:
+    result = await mcp.call_tool("list_connectors", {"project_id": "proj-001", "fields": ["connectorID", "colour"]})
+
+    assert result.is_error
+    assert text(result).startswith("Unknown field in fields: colour. Available: connectorID, connectorName,")
+
+
+async def test_project_id_is_required_without_a_default(mcp: Client, listing: respx.Route) -> None:
+    result = await mcp.call_tool("list_connectors", {})
+
+    assert result.is_error
+    assert text(result) == (
+        "project_id is required: pass project_id='...' (the project's internalID; list_projects shows them)."
+    )
+    assert listing.call_count == 0
+
+
+async def test_a_default_project_makes_project_id_optional(make_server: ServerFactory, listing: respx.Route) -> None:
+    async with Client(make_server(project="proj-002")) as client:
+        result = await client.call_tool("list_connectors", {})
+
+    assert text(result).splitlines()[0] == "2 connectors in proj-002"
+
+
+async def test_an_empty_project_says_what_to_check(mcp: Client, listing: respx.Route) -> None:
+    result = await mcp.call_tool("list_connectors", {"project_id": "proj-404"})
+
+    assert text(result) == "0 connectors in proj-404\nCheck the project ID with list_projects."
+
+
+async def test_find_connectors_searches_every_project(mcp: Client, listing: respx.Route) -> None:
+    result = await mcp.call_tool("find_connectors", {"query": "finance"})
+
+    assert text(result) == (
+        "2 of 7 connectors match 'finance'\n"
+        "connectorID,connectorName,connectorType,active,internalID\n"
+        "102,Finance Snowflake,Snowflake,true,proj-001\n"
+        "106,Zürich Finance,Snowflake,true,proj-002"
+    )
+
+
+async def test_find_connectors_ranks_name_matches_first_and_folds_accents(mcp: Client, listing: respx.Route) -> None:
+    result = await mcp.call_tool("find_connectors", {"query": "zurich snowflake"})
+    host = await mcp.call_tool("find_connectors", {"query": "host107"})
+
+    assert text(result).splitlines()[2] == "106,Zürich Finance,Snowflake,true,proj-002"
+    assert text(host).splitlines()[2] == "107,東京 Warehouse,BigQuery,true,proj-003"
+
+
+async def test_projects_then_connectors_then_find_cost_one_upstream_call(mcp: Client, listing: respx.Route) -> None:
+    await mcp.call_tool("list_projects", {})
+    await mcp.call_tool("list_connectors", {"project_id": "proj-001"})
+    await mcp.call_tool("find_connectors", {"query": "müller"})
+
+    assert listing.call_count == 1
+
+
+async def test_a_cache_ttl_of_zero_turns_the_cache_off(make_server: ServerFactory, listing: respx.Route) -> None:
+    async with Client(make_server(cache_ttl=0)) as client:
+        await client.call_tool("list_projects", {})
+        await client.call_tool("list_projects", {})
+
+    assert listing.call_count == 2
+
+
+async def test_get_connector_shows_every_reference_field_and_names_the_extras(
+    mcp: Client, router: respx.Router
+) -> None:
+    router.get("/api/connector/101").respond(
+        json={**CONNECTORS[0], "connectorUsername": "databasin_user", "notes": "x" * 5000, "options": {"ssl": True}}
+    )
+
+    result = await mcp.call_tool("get_connector", {"connector_id": 101})
+
+    assert text(result) == (
+        "connectorID: 101\n"
+        "connectorName: Production MySQL\n"
+        "connectorType: RDBMS\n"
+        "connectorHost: host101.example.com\n"
+        "connectorPort: 5432\n"
+        "connectorDatabaseName: db101\n"
+        "connectorUsername: databasin_user\n"
+        "institutionID: 1\n"
+        "internalID: proj-001\n"
+        "ownerID: 456\n"
+        "active: true\n"
+        "createdDate: 2025-01-15T10:30:00Z\n"
+        "lastModifiedDate: 2025-01-20T14:45:00Z\n"
+        "empty: connectorAuthType, connectorMaxConnections\n"
+        "more fields: notes, options (ask with fields=[...])"
+    )
+    assert result.structured_content is not None
+    assert result.structured_content["omitted_fields"] == ["notes", "options"]
+
+
+async def test_get_connector_with_fields_shows_just_those(mcp: Client, router: respx.Router) -> None:
+    router.get("/api/connector/101").respond(json={**CONNECTORS[0], "options": {"ssl": True, "mode": "verify"}})
+
+    result = await mcp.call_tool("get_connector", {"connector_id": 101, "fields": ["options", "active"]})
+
+    assert text(result) == "connectorID: 101\noptions: {ssl: true, mode: verify}\nactive: true"
+
+
+# --- errors an agent can act on ------------------------------------------------------------------
+
+
+async def test_not_found_says_how_to_find_ids(mcp: Client, router: respx.Router) -> None:
+    router.get("/api/connector/999").respond(
+        404, json={"error": "Not Found", "message": "Connector with ID 999 not found", "status": 404}
+    )
+
+    result = await mcp.call_tool("get_connector", {"connector_id": 999})
+
+    assert result.is_error
+    assert text(result) == (
+        "Connector 999 not found. Find IDs with list_connectors(project_id=...) or find_connectors(query=...)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        ({"connector_id": -1}, "Invalid argument: connector_id: Input should be greater than or equal to 1."),
+        ({"connector_id": "abc"}, "Invalid argument: connector_id: Input should be a valid integer"),
+        ({"connector_id": 2**64}, "Invalid argument: connector_id: must be at most 9,223,372,036,854,775,807."),
+        ({}, "Invalid argument: connector_id is required. Fix and call again."),
+        ({"connector_id": 1, "fields": ["a b"]}, "Invalid argument: fields: 'a b' is not a field name"),
+        ({"connectorId": 5}, "Unknown argument connectorId for get_connector; it takes: connector_id, fields."),
+    ],
+)
+async def test_bad_arguments_are_refused_before_any_request(
+    mcp: Client, router: respx.Router, arguments: dict[str, Any], expected: str
+) -> None:
+    route = router.route().respond(json={})
+
+    result = await mcp.call_tool("get_connector", arguments)
+
+    assert result.is_error
+    assert text(result).startswith(expected)
+    assert route.call_count == 0
+
+
+async def test_a_refused_password_is_never_echoed_in_the_argument_error(mcp: Client, router: respx.Router) -> None:
+    route = router.route().respond(json={})
+
+    result = await mcp.call_tool("update_connector", {"connector_id": 1, "password": "x" * 1001 + "SECRETVALUE"})
+
+    assert text(result) == "Invalid argument: password: must be at most 1,000 characters. Fix and call again."
+    assert route.call_count == 0
+
+
+async def test_missing_token_answers_where_it_looked(make_server: ServerFactory, router: respx.Router) -> None:
+    route = router.route().respond(json=[])
+    async with Client(make_server(token=None)) as client:
+        result = await client.call_tool("list_projects", {})
+
+    assert result.is_error
+    assert text(result).startswith("No Databasin API token found: DATABASIN_TOKEN is not set and there is no token in ")
+    assert route.call_count == 0
+
+
+async def test_rate_limited_answer_says_when_to_retry(mcp: Client, router: respx.Router) -> None:
+    router.get("/api/connector").respond(429, headers={"Retry-After": "300"})
+
+    result = await mcp.call_tool("list_projects", {})
+
+    assert result.is_error
+    assert text(result).startswith("The Databasin API is rate limiting this token; try again in 300 s (at ")
+
+
+async def test_server_errors_on_reads_suggest_trying_again(mcp: Client, router: respx.Router) -> None:
+    route = router.get("/api/connector/1/catalogs").respond(502, text="<html>Bad Gateway</html>")
+
+    result = await mcp.call_tool("list_catalogs", {"connector_id": 1})
+
+    assert text(result) == (
+        "Databasin API error 502 Bad Gateway (not a JSON body): Bad Gateway Try again; "
+        "if it keeps failing, the Databasin API is having trouble."
+    )
+    assert route.call_count == 3
+
+
+async def test_an_unexpected_crash_is_an_error_result_without_a_traceback(
+    mcp: Client, router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def boom(self: Any, **_: Any) -> Any:
+        raise KeyError("internal detail")
+
+    monkeypatch.setattr(operations.Operations, "list_projects", boom)
+
+    result = await mcp.call_tool("list_projects", {})
+
+    assert result.is_error
+    assert text(result) == (
+        "databasin-mcp failed unexpectedly in list_projects (KeyError); the details are in the server log."
+    )
+
+
+# --- writes --------------------------------------------------------------------------------------------
+
+
+CREATE_ARGS = {
+    "name": "Orders Postgres",
+    "connector_type": "RDBMS",
+    "institution_id": 1,
+    "project_id": "proj-001",
+    "host": "pg.example.com",
+    "port": 5432,
+    "username": "svc",
+    "password": "pa55-w0rd-x",
+}
+
+
+async def test_create_posts_once_and_names_the_new_connector(
+    mcp: Client, router: respx.Router, listing: respx.Route
+) -> None:
+    create = router.post("/api/connector").respond(
+        json={"connectorID": 789, "message": "Connector created successfully", "status": "success"}
+    )
+
+    result = await mcp.call_tool("create_connector", CREATE_ARGS)
+
+    assert text(result) == "Created connector 789 'Orders Postgres' (RDBMS) in proj-001."
+    assert result.structured_content == {"created": True, "connector_id": 789}
+    assert create.call_count == 1
+    assert json.loads(create.calls.last.request.content) == {
+        "connectorName": "Orders Postgres",
+        "connectorType": "RDBMS",
+        "connectorHost": "pg.example.com",
+        "connectorPort": "5432",
+        "connectorUsername": "svc",
+        "connectorPassword": "pa55-w0rd-x",
+        "institutionID": 1,
+        "internalID": "proj-001",
+    }
+
+
+async def test_create_with_test_reports_both(mcp: Client, router: respx.Router, listing: respx.Route) -> None:
+    router.post("/api/connector").respond(json={"connectorID": 789, "status": "success"})
+    router.post("/api/connector/789/test").respond(
+        json={"success": True, "message": "Connection test successful", "details": {"testDuration": "1.2s"}}
+    )
+
+    result = await mcp.call_tool("create_connector", {**CREATE_ARGS, "test": True})
+
+    assert text(result) == (
+        "Created connector 789 'Orders Postgres' (RDBMS) in proj-001.\n"
+        "Connector 789 test passed: Connection test successful in 1.2s"
+    )
+
+
+async def test_a_failing_test_after_create_keeps_the_create(
+    mcp: Client, router: respx.Router, listing: respx.Route
+) -> None:
+    router.post("/api/connector").respond(json={"connectorID": 789})
+    router.post("/api/connector/789/test").respond(500)
+
+    result = await mcp.call_tool("create_connector", {**CREATE_ARGS, "test": True})
+
+    assert not result.is_error
+    assert text(result).splitlines() == [
+        "Created connector 789 'Orders Postgres' (RDBMS) in proj-001.",
+        "Test could not run: Databasin API error 500 Internal Server Error (empty body).",
+    ]
+
+
+async def test_a_retried_create_answers_with_the_existing_connector(
+    mcp: Client, router: respx.Router, listing: respx.Route
+) -> None:
+    create = router.post("/api/connector").respond(json={"connectorID": 790})
+
+    result = await mcp.call_tool("create_connector", {**CREATE_ARGS, "name": "production mysql"})
+
+    assert text(result) == (
+        "Not created: proj-001 already has connector 101 named 'Production MySQL' (RDBMS). "
+        "Use connector_id=101, or pass allow_duplicate=true to create another."
+    )
+    assert result.structured_content == {"created": False, "connector_id": 101, "duplicate": True}
+    assert create.call_count == 0
+
+
+async def test_allow_duplicate_creates_anyway(mcp: Client, router: respx.Router, listing: respx.Route) -> None:
+    create = router.post("/api/connector").respond(json={"connectorID": 790})
+
+    result = await mcp.call_tool(
+        "create_connector", {**CREATE_ARGS, "name": "Production MySQL", "allow_duplicate": True}
+    )
+
+    assert text(result).startswith("Created connector 790")
+    assert create.call_count == 1
+
+
+async def test_a_create_is_seen_by_the_next_listing(mcp: Client, router: respx.Router, listing: respx.Route) -> None:
+    router.post("/api/connector").respond(json={"connectorID": 789})
+
+    await mcp.call_tool("list_connectors", {"project_id": "proj-001"})
+    await mcp.call_tool("create_connector", CREATE_ARGS)
+    await mcp.call_tool("list_connectors", {"project_id": "proj-001"})
+
+    # list, duplicate check (cached), list again after the write emptied the cache
+    assert listing.call_count == 2
+
+
+async def test_an_ambiguous_create_failure_says_a_retry_is_safe(
+    mcp: Client, router: respx.Router, listing: respx.Route
+) -> None:
+    create = router.post("/api/connector").mock(side_effect=httpx.ReadTimeout("slow"))
+
+    result = await mcp.call_tool("create_connector", CREATE_ARGS)
+
+    assert result.is_error
+    assert text(result).endswith(
+        "The connector may or may not have been created. Calling create_connector again is safe: "
+        "if the first attempt went through, it answers with the existing connector instead of a duplicate."
+    )
+    assert create.call_count == 1
+
+
+async def test_update_sends_only_the_given_fields_and_shows_before_and_after(mcp: Client, router: respx.Router) -> None:
+    router.get("/api/connector/101").respond(json=CONNECTORS[0])
+    put = router.put("/api/connector/101").respond(json={"connectorID": 101, "status": "success"})
+
+    result = await mcp.call_tool(
+        "update_connector", {"connector_id": 101, "name": "Prod MySQL", "password": "n3w-pa55word", "port": 5432}
+    )
+
+    assert json.loads(put.calls.last.request.content) == {
+        "connectorName": "Prod MySQL",
+        "connectorPort": "5432",
+        "connectorPassword": "n3w-pa55word",
+    }
+    assert text(result) == (
+        "Updated connector 101 (Production MySQL):\n"
+        "connectorName: Production MySQL → Prod MySQL\n"
+        "connectorPort: 5432 → 5432 (unchanged)\n"
+        "connectorPassword: *** → *** (changed)"
+    )
+    assert "n3w-pa55word" not in json.dumps(result.structured_content)
+
+
+async def test_update_with_nothing_to_change_sends_nothing(mcp: Client, router: respx.Router) -> None:
+    route = router.route().respond(json={})
+
+    result = await mcp.call_tool("update_connector", {"connector_id": 101})
+
+    assert text(result) == (
+        "Nothing to update: pass at least one of name, host, port, database, username, password, auth_type, "
+        "max_connections, active."
+    )
+    assert route.call_count == 0
+
+
+async def test_delete_without_confirm_deletes_nothing(mcp: Client, router: respx.Router) -> None:
+    router.get("/api/connector/103").respond(json=CONNECTORS[2])
+    delete = router.delete("/api/connector/103").respond(json={"status": "success"})
+
+    result = await mcp.call_tool("delete_connector", {"connector_id": 103})
+
+    assert delete.call_count == 0
+    assert not result.is_error
+    assert text(result) == (
+        "Not deleted: confirm is false. This would delete connector 103 'Café Orders' (RDBMS, project proj-001); "
+        "pipelines using it will fail. To delete it, call delete_connector(connector_id=103, confirm=true)."
+    )
+
+
+async def test_delete_with_confirm_deletes_and_names_what_it_deleted(mcp: Client, router: respx.Router) -> None:
+    router.get("/api/connector/103").respond(json=CONNECTORS[2])
+    delete = router.delete("/api/connector/103").respond(json={"message": "Connector deleted successfully"})
+
+    result = await mcp.call_tool("delete_connector", {"connector_id": 103, "confirm": True})
+
+    assert delete.call_count == 1
+    assert text(result) == (
+        "Deleted connector 103 'Café Orders' (RDBMS, project proj-001). Pipelines that used it will now fail."
+    )
+    assert result.structured_content is not None
+    assert result.structured_content["deleted"] is True
+
+
+async def test_delete_of_a_missing_connector_sends_no_delete(mcp: Client, router: respx.Router) -> None:
+    router.get("/api/connector/999").respond(404, json={"message": "Connector with ID 999 not found"})
+    delete = router.delete("/api/connector/999").respond(json={})
+
+    result = await mcp.call_tool("delete_connector", {"connector_id": 999, "confirm": True})
+
+    assert text(result).startswith("Connector 999 not found.")
+    assert delete.call_count == 0
+
+
+# --- actions ----------------------------------------------------------------------------------------------
+
+
+async def test_a_failed_connection_test_is_reported_not_raised(mcp: Client, router: respx.Router) -> None:
+    router.post("/api/connector/101/test").respond(
+        json={
+            "success": False,
+            "status": "error",
+            "message": "Connection failed: Access denied for user 'databasin_user'@'10.0.0.5'",
+            "error": "Authentication failure",
+        }
+    )
+
+    result = await mcp.call_tool("test_connector", {"connector_id": 101})
+
+    assert not result.is_error
+    assert text(result) == (
+        "Connector 101 test FAILED: Connection failed: Access denied for user 'databasin_user'@'10.0.0.5' "
+        "(Authentication failure)"
+    )
+    assert result.structured_content is not None
+    assert result.structured_content["success"] is False
+
+
+async def test_test_details_lists_what_the_api_measured(mcp: Client, router: respx.Router) -> None:
+    router.post("/api/connector/101/test").respond(
+        json={"success": True, "message": "ok", "details": {"connectorType": "RDBMS", "testDuration": "1.2s"}}
+    )
+
+    result = await mcp.call_tool("test_connector", {"connector_id": 101, "details": True})
+
+    assert text(result) == "Connector 101 test passed: ok\nconnectorType: RDBMS\ntestDuration: 1.2s"
+
+
+async def test_refresh_sends_progress_while_it_waits(
+    mcp: Client, router: respx.Router, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(operations, "PROGRESS_INTERVAL", 0.01)
+    progressed = anyio.Event()
+    updates: list[tuple[float, str | None]] = []
+
+    async def slow_refresh(request: httpx.Request) -> httpx.Response:
+        with anyio.fail_after(5):
+            await progressed.wait()  # answer only once a progress notification went out
+        return httpx.Response(
+            200,
+            content=b'{"message": "Metadata refresh initiated", "catalogCount": 5, "schemaCount": 42, '
+            b'"tableCount": 1,234}',
+        )
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append((progress, message))
+        progressed.set()
+
+    router.post("/api/connector/101/refresh").mock(side_effect=slow_refresh)
+
+    result = await mcp.call_tool("refresh_connector_metadata", {"connector_id": 101}, progress_callback=on_progress)
+
+    assert text(result) == "Refreshed metadata of connector 101: 5 catalogs, 42 schemas, 1,234 tables."
+    assert updates
+    assert updates[0][1] is not None
+    assert updates[0][1].startswith("Refreshing metadata of connector 101: ")
+
+
+# --- metadata ------------------------------------------------------------------------------------------------
+
+
+def tables(count: int) -> list[dict[str, Any]]:
+    return [
+        {"tableName": f"t{i:04d}", "tableType": "TABLE", "rowCount": i * 10, "sizeInBytes": i * 1000}
+        for i in range(count)
+    ]
+
+
+async def test_list_tables_pages_a_big_schema(mcp: Client, router: respx.Router) -> None:
+    route = router.get("/api/connector/7/tables").respond(json=tables(1500)[::-1])
+
+    first = await mcp.call_tool("list_tables", {"connector_id": 7, "catalog": "prod", "schema": "events"})
+    last = await mcp.call_tool(
+        "list_tables", {"connector_id": 7, "catalog": "prod", "schema": "events", "offset": 1450}
+    )
+
+    lines = text(first).splitlines()
+    assert lines[0] == "1,500 tables in connector 7, prod.events, showing 1–50; next: offset=50"
+    assert lines[1] == "tableName,tableType,rowCount"
+    assert lines[2] == "t0000,TABLE,0"  # sorted by name, whatever order the API used
+    assert len(lines) == 52
+    assert text(last).splitlines()[0] == "1,500 tables in connector 7, prod.events, showing 1,451–1,500"
+    assert route.call_count == 1
+    assert dict(route.calls.last.request.url.params) == {"catalog": "prod", "schema": "events"}
+
+
+async def test_list_tables_name_contains(mcp: Client, router: respx.Router) -> None:
+    router.get("/api/connector/7/tables").respond(json=tables(1500))
+
+    result = await mcp.call_tool("list_tables", {"connector_id": 7, "name_contains": "T014", "fields": ["tableName"]})
+
+    assert text(result).splitlines() == [
+        "10 of 1,500 tables in connector 7 matching name_contains='T014'",
+        "tableName",
+        *[f"t014{i}" for i in range(10)],
+    ]
+
+
+async def test_list_columns_keeps_table_order(mcp: Client, router: respx.Router) -> None:
+    route = router.get("/api/connector/7/columns").respond(
+        json=[
+            {"columnName": "id", "dataType": "INT", "isNullable": False, "isPrimaryKey": True},
+            {"columnName": "email", "dataType": "VARCHAR(255)", "isNullable": False, "isPrimaryKey": False},
+        ]
+    )
+
+    result = await mcp.call_tool("list_columns", {"connector_id": 7, "schema": "public", "table": "customers"})
+
+    assert text(result) == (
+        "2 columns of public.customers (connector 7)\n"
+        "columnName,dataType,isNullable,isPrimaryKey\n"
+        "id,INT,false,true\n"
+        "email,VARCHAR(255),false,false"
+    )
+    assert dict(route.calls.last.request.url.params) == {"schema": "public", "table": "customers"}
+
+
+async def test_catalogs_and_schemas(mcp: Client, router: respx.Router) -> None:
+    router.get("/api/connector/7/catalogs").respond(
+        json=[{"catalogName": "sales_data", "description": "Sales database"}, {"catalogName": "analytics_prod"}]
+    )
+    router.get("/api/connector/7/schemas").respond(json=[{"schemaName": "public", "description": "Public schema"}])
+
+    catalogs = await mcp.call_tool("list_catalogs", {"connector_id": 7})
+    schemas = await mcp.call_tool("list_schemas", {"connector_id": 7, "catalog": "sales_data"})
+
+    assert text(catalogs) == (
+        "2 catalogs in connector 7\ncatalogName,description\nanalytics_prod,\nsales_data,Sales database"
+    )
+    assert text(schemas) == "1 schemas in connector 7, catalog sales_data\nschemaName,description\npublic,Public schema"
+
+
+async def test_a_missing_schema_is_reported_in_the_apis_words(mcp: Client, router: respx.Router) -> None:
+    router.get("/api/connector/7/tables").respond(404, json={"message": "Schema 'nope' not found in catalog 'prod'"})
+
+    result = await mcp.call_tool("list_tables", {"connector_id": 7, "catalog": "prod", "schema": "nope"})
+
+    assert text(result) == (
+        "Not found: Schema 'nope' not found in catalog 'prod'. "
+        "Check the names with list_catalogs, list_schemas or list_tables."
+    )
+
+
+# --- the size cap -------------------------------------------------------------------------------------------
+
+
+async def test_every_answer_is_held_under_the_character_cap(make_server: ServerFactory, router: respx.Router) -> None:
+    router.get("/api/connector/7/tables").respond(json=tables(1500))
+    async with Client(make_server(max_chars=2000)) as client:
+        result = await client.call_tool("list_tables", {"connector_id": 7, "fields": ["*"], "limit": 500})
+
+    body = text(result)
+    assert len(body) <= 2000
+    last = body.splitlines()[-1]
+    assert last.startswith("… cut to ")
+    assert "-character cap: ask for fewer fields or limit=" in last
+    data = result.structured_content
+    assert data is not None
+    assert data["truncated"] is True
+    assert data["next_offset"] == len(data["items"])
+    assert (
+        body.splitlines()[0]
+        == f"1,500 tables in connector 7, showing 1–{len(data['items'])}; next: offset={len(data['items'])}"
+    )
+
+
+# --- secrets ------------------------------------------------------------------------------------------------
+
+
+LEAKED = ["hunter2-leaked", "s3cr3t-leaked", "tok-abcdef123456"]
+
+
+async def test_no_tool_output_ever_carries_a_secret(mcp: Client, router: respx.Router) -> None:
+    leaky = {
+        **CONNECTORS[0],
+        "connectorPassword": "hunter2-leaked",
+        "apiSecret": "s3cr3t-leaked",
+        "jdbcUrl": "postgresql://svc:hunter2-leaked@db:5432/x",
+    }
+    router.get("/api/connector").respond(json=[leaky])
+    router.get("/api/connector/101").respond(json=leaky)
+    router.post("/api/connector/101/test").respond(
+        json={"success": False, "message": "password hunter2-leaked rejected; url jdbc://a:s3cr3t-leaked@h"}
+    )
+    router.get("/api/connector/101/tables").respond(
+        json=[{"tableName": "t", "secretKey": "s3cr3t-leaked", "ddl": "CREATE USER x PASSWORD=hunter2-leaked"}]
+    )
+    router.put("/api/connector/101").respond(400, json={"message": "token=tok-abcdef123456 cannot set hunter2-leaked"})
+
+    calls = [
+        ("list_projects", {}),
+        ("list_connectors", {"project_id": "proj-001", "fields": ["*"]}),
+        ("find_connectors", {"query": "production", "fields": ["*"]}),
+        ("get_connector", {"connector_id": 101, "fields": ["*"]}),
+        ("get_connector", {"connector_id": 101}),
+        ("test_connector", {"connector_id": 101, "details": True}),
+        ("list_tables", {"connector_id": 101, "fields": ["*"]}),
+        ("update_connector", {"connector_id": 101, "password": "hunter2-leaked"}),
+    ]
+    for name, arguments in calls:
+        result = await mcp.call_tool(name, arguments)
+        dumped = result.model_dump_json()
+        for secret in LEAKED:
+            assert secret not in dumped, (name, secret)
