@@ -7,6 +7,8 @@ import ipaddress
 import json
 import logging
 import re
+import socket
+import sys
 from typing import Any
 
 import uvicorn
@@ -32,17 +34,42 @@ async def serve(settings: Settings) -> None:
         await server.run_stdio_async()
         return
     app = http_app(server, settings)
+    # Bind first so the real port is known (port 0 picks a free one) and connections queue
+    # in the backlog from this moment; then say where we listen, for people and for tests.
+    listener = bind_socket(settings.host, settings.port)
+    port = listener.getsockname()[1]
+    path = "/sse" if settings.transport == "sse" else "/mcp"
+    print(
+        f"databasin-mcp: {settings.transport} on http://{_url_host(settings.host)}:{port}{path}",
+        file=sys.stderr,
+        flush=True,
+    )
     config = uvicorn.Config(
         app,
         host=settings.host,
-        port=settings.port,
+        port=port,
         # No uvicorn logging config: its records reach our stderr handler (stdout stays clean).
         log_config=None,
         access_log=settings.log_level in ("DEBUG", "INFO"),
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         lifespan="on",
     )
-    await uvicorn.Server(config).serve()
+    await uvicorn.Server(config).serve(sockets=[listener])
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on (host, port)."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host.strip("[]"), port))
+    listener.listen(128)
+    listener.set_inheritable(True)
+    return listener
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
 def http_app(server: DatabasinServer, settings: Settings) -> ASGIApp:

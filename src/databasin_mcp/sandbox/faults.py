@@ -1,0 +1,216 @@
+"""Fault injection: scripted faults queued through /_sandbox/faults, and random faults from the config.
+
+Each fault is a ``FaultAction``; ``fault_responder`` turns one into the ASGI app that answers the request.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .config import SandboxConfig
+from .errors import error_body
+
+FAULT_KINDS = ("status", "html", "invalid_json", "huge", "delay", "drop", "empty")
+HTML_502_BODY = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+INVALID_JSON_BODY = b'{"connectorID": 1, "connectorName": '
+BURST_LENGTH = 3  # consecutive 429s in one random burst
+
+
+class FaultScriptError(ValueError):
+    """A fault script that cannot be understood; str() says why."""
+
+
+@dataclass(frozen=True)
+class FaultAction:
+    """One injected behaviour, applied to exactly one request."""
+
+    kind: str
+    status: int = 200
+    retry_after: int = 1  # 429 only: Retry-After seconds
+    reset_in: float | None = None  # 429 only: X-RateLimit-Reset = now + reset_in (default: retry_after)
+    size: int = 0  # huge only: body size in bytes ("bytes" in the script)
+    seconds: float = 0.0  # delay only
+
+    @classmethod
+    def parse(cls, raw: Any) -> FaultAction:
+        """Read one script entry such as ``{"status": 503}`` or ``{"kind": "huge", "bytes": 50000000}``."""
+        if not isinstance(raw, dict):
+            raise FaultScriptError(f"fault action must be an object, not {raw!r}")
+        kind = raw.get("kind", "status")
+        if kind not in FAULT_KINDS:
+            raise FaultScriptError(f"unknown fault kind {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
+        default_status = {"html": 502, "empty": 502, "status": None}.get(kind, 200)
+        status = raw.get("status", default_status)
+        if not isinstance(status, int) or not 200 <= status <= 599:
+            raise FaultScriptError(f"fault {kind!r} needs an HTTP status between 200 and 599")
+        return cls(
+            kind=kind,
+            status=status,
+            retry_after=_number(raw, "retry_after", 1, int),
+            reset_in=_number(raw, "reset_in", None, float),
+            size=_number(raw, "bytes", 50_000_000, int),
+            seconds=_number(raw, "seconds", 1.0, float),
+        )
+
+    def describe(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _number(raw: dict[str, Any], key: str, default: Any, kind: type[int] | type[float]) -> Any:
+    value = raw.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise FaultScriptError(f"{key} must be a non-negative number")
+    return kind(value)
+
+
+@dataclass
+class FaultScript:
+    """Actions for the next requests whose path starts with ``path`` (and whose method is ``method``)."""
+
+    actions: deque[FaultAction]
+    path: str | None = None
+    method: str | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.path is None or path.startswith(self.path)) and (
+            self.method is None or self.method.upper() == method.upper()
+        )
+
+
+@dataclass
+class ScriptedFaults:
+    """The queue behind /_sandbox/faults: scripts are consulted in the order they were posted."""
+
+    scripts: list[FaultScript] = field(default_factory=list)
+
+    def add(self, body: Any) -> int:
+        """Queue the script in an admin request body; returns how many actions it held."""
+        if not isinstance(body, dict) or not isinstance(body.get("script"), list) or not body["script"]:
+            raise FaultScriptError('expected {"script": [...], "path"?: "/api/...", "method"?: "GET"}')
+        path, method = body.get("path"), body.get("method")
+        if not isinstance(path, str | None) or not isinstance(method, str | None):
+            raise FaultScriptError("path and method must be strings")
+        actions = deque(FaultAction.parse(entry) for entry in body["script"])
+        self.scripts.append(FaultScript(actions, path, method))
+        return len(actions)
+
+    def next_for(self, method: str, path: str) -> FaultAction | None:
+        """Pop the action for this request, if any script matches it."""
+        for script in self.scripts:
+            if script.actions and script.matches(method, path):
+                action = script.actions.popleft()
+                self.scripts = [s for s in self.scripts if s.actions]
+                return action
+        return None
+
+    def pending(self) -> list[dict[str, Any]]:
+        return [{"path": s.path, "method": s.method, "script": [a.describe() for a in s.actions]} for s in self.scripts]
+
+    def clear(self) -> int:
+        cleared = sum(len(s.actions) for s in self.scripts)
+        self.scripts.clear()
+        return cleared
+
+
+class RandomFaults:
+    """Faults drawn from ``random.Random(fault_seed)``: the same seed gives the same faults on the same requests."""
+
+    def __init__(self, config: SandboxConfig) -> None:
+        self.error_rate = config.error_rate
+        self.html_502_rate = config.html_502_rate
+        self.burst_every = config.burst_429_every
+        self._rng = random.Random(config.fault_seed)
+        self._requests = 0
+        self._burst_left = 0
+
+    def draw(self) -> FaultAction | None:
+        self._requests += 1
+        if self.burst_every and self._requests % self.burst_every == 0:
+            self._burst_left = BURST_LENGTH
+        # Always three draws per request, so one outcome never shifts the sequence for the next requests.
+        error_roll, html_roll, status_roll = self._rng.random(), self._rng.random(), self._rng.random()
+        if self._burst_left:
+            self._burst_left -= 1
+            return FaultAction("status", status=429, retry_after=1, reset_in=1)
+        if html_roll < self.html_502_rate:
+            return FaultAction("html", status=502)
+        if error_roll < self.error_rate:
+            return FaultAction("status", status=500 if status_roll < 0.5 else 503)
+        return None
+
+
+def fault_responder(action: FaultAction) -> ASGIApp:
+    """The ASGI app answering a request hit by ``action`` (not for "delay", which only postpones)."""
+    if action.kind == "status":
+        return _status_response(action)
+    if action.kind == "html":
+        return Response(HTML_502_BODY, status_code=action.status, media_type="text/html")
+    if action.kind == "invalid_json":
+        return Response(INVALID_JSON_BODY, status_code=action.status, media_type="application/json")
+    if action.kind == "huge":
+        # StreamingResponse sends no Content-Length: the client only learns the size while reading.
+        return StreamingResponse(huge_json_array(action.size), status_code=action.status, media_type="application/json")
+    if action.kind == "empty":
+        return Response(b"", status_code=action.status, media_type="application/json")
+    if action.kind == "drop":
+        return drop_connection
+    raise ValueError(f"fault kind {action.kind!r} has no response")
+
+
+def _status_response(action: FaultAction) -> Response:
+    headers = {}
+    if action.status == 429:
+        reset_in = action.retry_after if action.reset_in is None else action.reset_in
+        headers = {
+            "Retry-After": str(action.retry_after),
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(int(time.time() + reset_in)),
+        }
+    return JSONResponse(error_body(action.status), status_code=action.status, headers=headers)
+
+
+_HUGE_ITEM = b'{"connectorID":101,"connectorName":"Oversized response padding","connectorType":"RDBMS"}'
+
+
+async def huge_json_array(size: int, chunk_size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    """Stream a valid JSON array of exactly ``size`` bytes (at least 2) without holding it in memory.
+
+    Layout: ``[`` item (``,`` item)* spaces ``]``; the trailing whitespace makes the size exact.
+    """
+    size = max(size, 2)
+    item_count = 0 if size < len(_HUGE_ITEM) + 2 else (size - 2 - len(_HUGE_ITEM)) // (len(_HUGE_ITEM) + 1) + 1
+    padding = size - 2 - item_count * (len(_HUGE_ITEM) + 1) + (1 if item_count else 0)
+    yield b"[" + (_HUGE_ITEM if item_count else b"")
+    repeated = b"," + _HUGE_ITEM
+    per_chunk = max(1, chunk_size // len(repeated))
+    block = repeated * per_chunk
+    full_blocks, rest = divmod(max(item_count - 1, 0), per_chunk)
+    for _ in range(full_blocks):
+        yield block
+    yield repeated * rest
+    for offset in range(0, padding, chunk_size):
+        yield b" " * min(chunk_size, padding - offset)
+    yield b"]"
+
+
+async def drop_connection(scope: Scope, receive: Receive, send: Send) -> None:
+    """Start a response, send part of its body, then return without finishing it.
+
+    Under uvicorn this closes the connection mid-body (uvicorn logs "ASGI callable returned without completing
+    response."), so an HTTP client sees a truncated body: httpx raises ``RemoteProtocolError``. In-process,
+    ``httpx.ASGITransport`` reports the same situation as an ``AssertionError``: test drops on a real server.
+    """
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"4096")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    start_of_body = b'[{"connectorID": 101, "connectorName": "Prod'
+    await send({"type": "http.response.body", "body": start_of_body, "more_body": True})

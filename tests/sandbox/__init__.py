@@ -1,0 +1,1 @@
+"""Tests of the local Databasin-compatible sandbox API."""
