@@ -94,12 +94,12 @@ async def test_list_connectors_shows_the_default_columns_of_one_project(mcp: Cli
     result = await mcp.call_tool("list_connectors", {"project_id": "proj-001"})
 
     assert text(result) == (
-        "4 connectors in proj-001\n"
-        "connectorID,connectorName,connectorType,active\n"
-        "101,Production MySQL,RDBMS,true\n"
-        "102,Finance Snowflake,Snowflake,true\n"
-        "103,Café Orders,RDBMS,false\n"
-        '104,"Marketing S3, Landing",S3,true'
+        "4 connectors in proj-001 (inactive: 103)\n"
+        "connectorID,connectorName,connectorType\n"
+        "101,Production MySQL,RDBMS\n"
+        "102,Finance Snowflake,Snowflake\n"
+        "103,Café Orders,RDBMS\n"
+        '104,"Marketing S3, Landing",S3'
     )
     assert dict(listing.calls.last.request.url.params) == {"internalID": "proj-001"}
     data = result.structured_content
@@ -125,8 +125,8 @@ async def test_list_connectors_pages_with_limit_and_offset(mcp: Client, listing:
     first = await mcp.call_tool("list_connectors", {"project_id": "proj-001", "limit": 2})
     second = await mcp.call_tool("list_connectors", {"project_id": "proj-001", "limit": 2, "offset": 2})
 
-    assert text(first).splitlines()[0] == "4 connectors in proj-001, showing 1–2; next: offset=2"
-    assert text(second).splitlines()[0] == "4 connectors in proj-001, showing 3–4"
+    assert text(first).splitlines()[0] == "4 connectors in proj-001, showing 1–2 (all active); next: offset=2"
+    assert text(second).splitlines()[0] == "4 connectors in proj-001, showing 3–4 (inactive: 103)"
     assert [row.split(",")[0] for row in text(second).splitlines()[2:]] == ["103", "104"]
     assert listing.call_count == 1  # the second page came from the cache
 
@@ -137,16 +137,16 @@ async def test_list_connectors_filters_and_says_so(mcp: Client, listing: respx.R
     )
 
     assert text(result) == (
-        "1 of 4 connector in proj-001 matching connector_type='rdbms', active=false\n"
-        "connectorID,connectorName,connectorType,active\n"
-        "103,Café Orders,RDBMS,false"
+        "1 of 4 connector in proj-001 matching connector_type='rdbms', active=false (inactive: 103)\n"
+        "connectorID,connectorName,connectorType\n"
+        "103,Café Orders,RDBMS"
     )
 
 
 async def test_name_contains_ignores_case_and_accents(mcp: Client, listing: respx.Route) -> None:
     result = await mcp.call_tool("list_connectors", {"project_id": "proj-001", "name_contains": "CAFE"})
 
-    assert text(result).splitlines()[2] == "103,Café Orders,RDBMS,false"
+    assert text(result).splitlines()[2] == "103,Café Orders,RDBMS"
 
 
 async def test_fields_picks_columns_and_star_shows_all(mcp: Client, listing: respx.Route) -> None:
@@ -165,6 +165,29 @@ async def test_fields_picks_columns_and_star_shows_all(mcp: Client, listing: res
     assert len(header) == 15
     assert everything.structured_content is not None
     assert everything.structured_content["omitted_fields"] == []
+
+
+async def test_asking_for_active_shows_it_as_a_column(mcp: Client, listing: respx.Route) -> None:
+    result = await mcp.call_tool("list_connectors", {"project_id": "proj-001", "fields": ["connectorID", "active"]})
+
+    assert text(result).splitlines() == [
+        "4 connectors in proj-001",
+        "connectorID,active",
+        "101,true",
+        "102,true",
+        "103,false",
+        "104,true",
+    ]
+
+
+async def test_connectors_whose_state_is_unknown_are_named(router: respx.Router, mcp: Client) -> None:
+    router.get("/api/connector").respond(
+        json=[{"connectorID": 1, "internalID": "p"}, {"connectorID": 2, "internalID": "p", "active": False}]
+    )
+
+    result = await mcp.call_tool("list_connectors", {"project_id": "p"})
+
+    assert text(result).splitlines()[0] == "2 connectors in p (inactive: 2; active unknown: 1)"
 
 
 async def test_unknown_fields_are_named_with_the_available_ones(mcp: Client, listing: respx.Route) -> None:
@@ -188,7 +211,7 @@ async def test_a_default_project_makes_project_id_optional(make_server: ServerFa
     async with Client(make_server(project="proj-002")) as client:
         result = await client.call_tool("list_connectors", {})
 
-    assert text(result).splitlines()[0] == "2 connectors in proj-002"
+    assert text(result).splitlines()[0] == "2 connectors in proj-002 (all active)"
 
 
 async def test_an_empty_project_says_what_to_check(mcp: Client, listing: respx.Route) -> None:
@@ -201,10 +224,10 @@ async def test_find_connectors_searches_every_project(mcp: Client, listing: resp
     result = await mcp.call_tool("find_connectors", {"query": "finance"})
 
     assert text(result) == (
-        "2 of 7 connectors match 'finance'\n"
-        "connectorID,connectorName,connectorType,active,internalID\n"
-        "102,Finance Snowflake,Snowflake,true,proj-001\n"
-        "106,Zürich Finance,Snowflake,true,proj-002"
+        "2 of 7 connectors match 'finance' (all active)\n"
+        "connectorID,connectorName,connectorType,internalID\n"
+        "102,Finance Snowflake,Snowflake,proj-001\n"
+        "106,Zürich Finance,Snowflake,proj-002"
     )
 
 
@@ -212,8 +235,8 @@ async def test_find_connectors_ranks_name_matches_first_and_folds_accents(mcp: C
     result = await mcp.call_tool("find_connectors", {"query": "zurich snowflake"})
     host = await mcp.call_tool("find_connectors", {"query": "host107"})
 
-    assert text(result).splitlines()[2] == "106,Zürich Finance,Snowflake,true,proj-002"
-    assert text(host).splitlines()[2] == "107,東京 Warehouse,BigQuery,true,proj-003"
+    assert text(result).splitlines()[2] == "106,Zürich Finance,Snowflake,proj-002"
+    assert text(host).splitlines()[2] == "107,東京 Warehouse,BigQuery,proj-003"
 
 
 async def test_projects_then_connectors_then_find_cost_one_upstream_call(mcp: Client, listing: respx.Route) -> None:

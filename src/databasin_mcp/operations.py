@@ -9,7 +9,7 @@ before it is deleted, the before-and-after of an update.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import anyio
@@ -468,6 +468,10 @@ class Operations:
         rows = [c.as_row() for c in matches]
         available = available_fields(list(Connector.model_fields), (c.extra_fields() for c in all_connectors))
         shown, left_out = choose_fields(fields, default, available)
+        # By default `active` is said once in the title ("inactive: 110, 133") instead of a
+        # true/false cell on every row: most connectors are active, and that column costs about
+        # 2 of the ~11 tokens of a row (measured: 310 -> 262 tokens for 25 rows of proj-007).
+        folded = not fields and "active" in shown
         return listing(
             noun="connectors" if len(rows) != 1 else "connector",
             rows=rows,
@@ -480,6 +484,8 @@ class Operations:
             matched_of=len(all_connectors) if filters else None,
             filter_note=filters,
             empty_hint=empty_hint,
+            text_fields=[name for name in shown if name != "active"] if folded else None,
+            page_note=_activity_note if folded else None,
         )
 
     def _metadata_listing(
@@ -551,6 +557,16 @@ def _match_rank(connector: Connector, words: list[str], phrase: str) -> int | No
     if all(word in name for word in words):
         return 2
     return 3
+
+
+def _activity_note(rows: Sequence[Mapping[str, Any]]) -> str:
+    """'inactive: 110, 133' for the connectors on a page (or 'all active')."""
+    inactive = [str(row["connectorID"]) for row in rows if row.get("active") is False]
+    unknown = [str(row["connectorID"]) for row in rows if row.get("active") is None]
+    parts = [f"inactive: {', '.join(inactive)}" if inactive else ("all active" if not unknown else "")]
+    if unknown:
+        parts.append(f"active unknown: {', '.join(unknown)}")
+    return "; ".join(part for part in parts if part)
 
 
 def _describe_filters(**filters: Any) -> str:

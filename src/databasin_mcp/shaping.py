@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,16 +139,21 @@ def listing(
     matched_of: int | None = None,
     filter_note: str = "",
     empty_hint: str = "",
+    text_fields: Sequence[str] | None = None,
+    page_note: Callable[[Sequence[Mapping[str, Any]]], str] | None = None,
 ) -> Answer:
     """A paged, projected, capped table of rows.
 
     `rows` are all the rows that match (already filtered and sorted); this
     picks the page, renders it, and cuts it if it passes `max_chars`.
+    `text_fields` are the columns of the text table when they differ from the
+    data's `fields` (a field summarised by `page_note` in the title instead).
     """
     total = len(rows)
     page_rows = rows[offset : offset + limit]
-    header = ",".join(fields)
-    lines = [",".join(cell(row.get(name)) for name in fields) for row in page_rows]
+    columns = list(text_fields if text_fields is not None else fields)
+    header = ",".join(columns)
+    lines = [",".join(cell(row.get(name)) for name in columns) for row in page_rows]
 
     # Cut whole rows until the text fits, leaving room for the title and the cut note.
     budget = max_chars - len(header) - 300
@@ -160,7 +165,8 @@ def listing(
     truncated = shown < len(lines)
 
     page = Page(total=total, offset=offset, limit=limit, shown=shown)
-    title = _title(noun, page, scope, matched_of, filter_note)
+    note = page_note(page_rows[:shown]) if page_note is not None and shown else ""
+    title = _title(noun, page, scope, matched_of, filter_note, note)
     text_lines = [title]
     if page.shown:
         text_lines += [header, *lines[:shown]]
@@ -184,8 +190,8 @@ def listing(
     return Answer("\n".join(text_lines), data)
 
 
-def _title(noun: str, page: Page, scope: str, matched_of: int | None, filter_note: str) -> str:
-    """'95 connectors in proj-007, showing 1–25; next: offset=25'."""
+def _title(noun: str, page: Page, scope: str, matched_of: int | None, filter_note: str, note: str) -> str:
+    """'95 connectors in proj-007, showing 1–25 (inactive: 110); next: offset=25'."""
     count = number(page.total)
     if matched_of is not None:
         count = f"{count} of {number(matched_of)}"
@@ -194,6 +200,8 @@ def _title(noun: str, page: Page, scope: str, matched_of: int | None, filter_not
     title = f"{count} {noun}{where}{matching}"
     if page.total and (page.offset or page.shown < page.total):
         title += f", {page.span()}"
+    if note:
+        title += f" ({note})"
     if page.next_offset is not None:
         title += f"; next: offset={page.next_offset}"
     return title
