@@ -1,0 +1,181 @@
+"""Real processes for end-to-end tests: the sandbox API and the databasin-mcp server.
+
+Every process is started on a free loopback port (port 0), waited for by
+reading the line it prints once it listens (no sleeps), and stopped by the
+context manager that started it, whatever happens in the test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from mcp.client.stdio import StdioServerParameters
+
+STARTUP_TIMEOUT = 30.0  # generous: a cold start on a loaded 2-core machine imports the MCP SDK in ~1-2 s
+STOP_TIMEOUT = 5.0
+
+
+class LineReader:
+    """Drains a child's output on a thread (so the pipe never fills) and lets a test wait for a line."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.lines: list[str] = []
+        self._queue: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._drain, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _drain(self, stream: IO[str]) -> None:
+        for line in stream:
+            self.lines.append(line)
+            self._queue.put(line)
+        self._queue.put(None)
+
+    def wait_for(self, pattern: str, timeout: float = STARTUP_TIMEOUT) -> re.Match[str]:
+        """The first new line matching `pattern`; fails on timeout or end of output."""
+        compiled = re.compile(pattern)
+        while True:
+            try:
+                line = self._queue.get(timeout=timeout)
+            except queue.Empty:
+                raise TimeoutError(
+                    f"no line matching {pattern!r} within {timeout} s; output: {self.text()!r}"
+                ) from None
+            if line is None:
+                raise RuntimeError(f"process ended before printing {pattern!r}; output: {self.text()!r}")
+            if match := compiled.search(line):
+                return match
+
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def join(self) -> None:
+        self._thread.join(timeout=STOP_TIMEOUT)
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM, then SIGKILL if it does not end in time; always reaps the process."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_TIMEOUT)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The test's environment without any DATABASIN_* setting, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASIN_", "PUBLIC_API_URI"))}
+    env.update(extra)
+    return env
+
+
+# --- the sandbox ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Sandbox:
+    """A sandbox process and what a client needs to reach it."""
+
+    url: str
+    token: str
+    process: subprocess.Popen[str]
+    output: LineReader
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        """Call a /_sandbox admin route (faults, request log, token rotation)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.url}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The /api requests the sandbox received, in order."""
+        return self.admin("GET", "/_sandbox/requests")  # type: ignore[no-any-return]
+
+    def script_faults(
+        self, script: Sequence[Mapping[str, Any]], *, path: str | None = None, method: str | None = None
+    ) -> None:
+        body: dict[str, Any] = {"script": list(script)}
+        if path:
+            body["path"] = path
+        if method:
+            body["method"] = method
+        self.admin("POST", "/_sandbox/faults", body)
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """Environment for a databasin-mcp process pointed at this sandbox."""
+        return clean_env(DATABASIN_API_URL=self.url, DATABASIN_TOKEN=self.token, **extra)
+
+
+@contextmanager
+def sandbox_process(*flags: str) -> Iterator[Sandbox]:
+    """`python -m databasin_mcp.sandbox --port 0 ...`, ready when it prints its URL and token."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "databasin_mcp.sandbox", "--port", "0", *flags],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=clean_env(),
+    )
+    assert process.stdout is not None
+    output = LineReader(process.stdout)
+    try:
+        url = output.wait_for(r"^Databasin sandbox API on (\S+)").group(1)
+        token = output.wait_for(r"^Token: (\S+)").group(1)
+        yield Sandbox(url=url, token=token, process=process, output=output)
+    finally:
+        stop(process)
+        output.join()
+        process.stdout.close()
+
+
+# --- the MCP server ---------------------------------------------------------------------------------
+
+
+def stdio_server(env: Mapping[str, str], *args: str) -> StdioServerParameters:
+    """Parameters for the MCP SDK's stdio client to launch `databasin-mcp` (the client owns the process)."""
+    return StdioServerParameters(command=sys.executable, args=["-m", "databasin_mcp", *args], env=dict(env))
+
+
+@dataclass
+class HttpServer:
+    url: str
+    process: subprocess.Popen[str]
+    output: LineReader
+    args: tuple[str, ...] = field(default=())
+
+
+@contextmanager
+def http_server(env: Mapping[str, str], transport: str, *args: str) -> Iterator[HttpServer]:
+    """`databasin-mcp --transport <transport> --port 0 ...`, ready when it prints where it listens."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "databasin_mcp", "--transport", transport, "--port", "0", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(env),
+    )
+    assert process.stdout is not None
+    output = LineReader(process.stdout)
+    try:
+        url = output.wait_for(rf"^databasin-mcp: {re.escape(transport)} on (\S+)").group(1)
+        yield HttpServer(url=url, process=process, output=output, args=args)
+    finally:
+        stop(process)
+        output.join()
+        process.stdout.close()

@@ -1,0 +1,63 @@
+"""README parts that must not drift from the code: the tool table and the configuration examples."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from databasin_mcp.__main__ import build_parser
+from databasin_mcp.config import Settings
+from databasin_mcp.sandbox.serve import build_parser as sandbox_parser
+from databasin_mcp.tools import TOOLS
+
+ROOT = Path(__file__).parent.parent
+README = ROOT / "README.md"
+TABLE = re.compile(r"(<!-- tools:start[^\n]*-->\n)(.*?)(<!-- tools:end -->)", re.DOTALL)
+
+
+def tool_table() -> str:
+    rows = [f"| `{spec.name}` | {spec.description} |" for spec in TOOLS]
+    return "\n".join(["| tool | what it does |", "|---|---|", *rows]) + "\n"
+
+
+def test_the_readme_tool_table_is_the_registry() -> None:
+    text = README.read_text(encoding="utf-8")
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        text = TABLE.sub(lambda m: m.group(1) + tool_table() + m.group(3), text)
+        README.write_text(text, encoding="utf-8")
+    match = TABLE.search(text)
+    assert match is not None
+    assert match.group(2) == tool_table()
+
+
+def test_the_two_commands_come_first() -> None:
+    head = README.read_text(encoding="utf-8").splitlines()[:12]
+    assert "make demo   # an agent's session against a local sandbox API: each call and what the model reads" in head
+    assert "make test   # every test: unit, respx, sandbox, and end-to-end over stdio / HTTP / SSE" in head
+
+
+def test_every_documented_variable_and_flag_exists() -> None:
+    text = README.read_text(encoding="utf-8")
+    aliases: set[str] = set()
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        aliases |= {alias} if isinstance(alias, str) else {str(c) for c in getattr(alias, "choices", [])}
+    documented = set(re.findall(r"`(DATABASIN_[A-Z_]+|PUBLIC_API_URI)", text))
+    assert documented - aliases == set()
+    parsers = (build_parser(), sandbox_parser())
+    flags = {option for parser in parsers for action in parser._actions for option in action.option_strings}
+    assert set(re.findall(r"`(--[a-z0-9-]+)", text)) - flags == set()
+
+
+@pytest.mark.parametrize("server", ["databasin", "databasin-sandbox"])
+def test_the_claude_desktop_example_is_valid(server: str) -> None:
+    config = json.loads((ROOT / "claude_desktop_config.example.json").read_text(encoding="utf-8"))
+    entry = config["mcpServers"][server]
+    assert entry["command"].endswith("/.venv/bin/databasin-mcp")
+    build_parser().parse_args(entry.get("args", []))
+    for name in entry.get("env", {}):
+        assert name in {"DATABASIN_API_URL", "DATABASIN_TOKEN_FILE", "DATABASIN_TOKEN", "DATABASIN_PROJECT"}
