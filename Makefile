@@ -4,8 +4,11 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-# Re-install when pyproject.toml changes; the stamp names the extras it installed.
+# Re-install when pyproject.toml changes.
 STAMP  := $(VENV)/.installed
+# Node packages for the interoperability tests (MCP Inspector, TypeScript SDK), installed by
+# the tests themselves at pinned versions into this folder, once; never committed.
+export DATABASIN_INTEROP_NODE_DIR := $(CURDIR)/.cache/interop-node
 
 .PHONY: demo test lint bench clean
 
@@ -22,9 +25,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -15,8 +15,9 @@ import uvicorn
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from .config import Settings
+from .config import Settings, load_settings
 from .errors import ConfigurationError
+from .log import configure_logging
 from .server import DatabasinServer, create_server
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,21 @@ def bind_socket(host: str, port: int) -> socket.socket:
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def app_from_environment() -> ASGIApp:
+    """The streamable-HTTP app, configured from the environment: for an external process manager.
+
+    Several worker processes behind one port, for example:
+        DATABASIN_MCP_STATELESS=1 uvicorn --factory databasin_mcp.serving:app_from_environment --workers 2
+    Each worker builds its own API client and cache; with --stateless no request depends on another
+    worker's memory. Set DATABASIN_MCP_HOST to the address uvicorn binds (it decides which Host
+    headers are accepted and whether an auth token is required).
+    """
+    settings = load_settings(transport="streamable-http")
+    configure_logging(settings.log_level)
+    check_http_exposure(settings)
+    return http_app(create_server(settings), settings)
 
 
 def http_app(server: DatabasinServer, settings: Settings) -> ASGIApp:
