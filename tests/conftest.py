@@ -11,6 +11,7 @@ import httpx
 import pytest
 import respx
 from mcp import Client
+from respx.models import AllMockedAssertionError
 
 from databasin_mcp.config import Settings
 from databasin_mcp.server import DatabasinServer, create_server
@@ -44,8 +45,20 @@ API_TOKEN = "tok-abcdef123456"
 
 @pytest.fixture
 def router() -> respx.Router:
-    """Stands in for the Databasin API; routes not declared answer 404 through respx's default."""
+    """Stands in for the Databasin API (see `api_transport` for requests no route matches)."""
     return respx.Router(base_url=API_URL, assert_all_called=False)
+
+
+def api_transport(router: respx.Router) -> httpx.MockTransport:
+    """The router as an httpx transport; a request no route matches gets the 404 of a missing route."""
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        try:
+            return await router.async_handler(request)
+        except AllMockedAssertionError:
+            return httpx.Response(404, json={"status": 404, "error": "Not Found", "path": request.url.path})
+
+    return httpx.MockTransport(handler)
 
 
 ServerFactory = Callable[..., DatabasinServer]
@@ -57,7 +70,7 @@ def make_server(router: respx.Router) -> ServerFactory:
 
     def build(**settings: Any) -> DatabasinServer:
         values: dict[str, Any] = {"api_url": API_URL, "token": API_TOKEN, "retry_backoff": 0} | settings
-        return create_server(Settings(**values), transport=httpx.MockTransport(router.async_handler))
+        return create_server(Settings(**values), transport=api_transport(router))
 
     return build
 

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
@@ -27,6 +27,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from . import __version__
+from .compat import schema_catalog, v2_path, v2_rows
 from .config import Settings, TokenRead, TokenSource
 from .errors import (
     APIStatusError,
@@ -34,6 +35,7 @@ from .errors import (
     BadResponseError,
     DatabasinError,
     MissingTokenError,
+    NotFoundError,
     RateLimitError,
     ResponseTooLargeError,
     TransportError,
@@ -46,6 +48,7 @@ from .models import (
     Connector,
     ConnectorChanges,
     DeleteResult,
+    Project,
     RefreshResult,
     Schema,
     Table,
@@ -59,6 +62,8 @@ logger = logging.getLogger(__name__)
 ModelT = TypeVar("ModelT", bound=BaseModel)
 Sleep = Callable[[float], Awaitable[None]]
 
+# Stands in for the token on the few routes that need none (ping).
+_NO_TOKEN = TokenRead(value="", source="no token")
 # Java's long: the largest ID a backend can hold; anything larger is not an ID.
 MAX_ID = 2**63 - 1
 _EXCERPT_CHARS = 200
@@ -110,6 +115,9 @@ class DatabasinClient:
         # Bounds simultaneous upstream requests, whatever the number of concurrent tool calls.
         self._slots = anyio.Semaphore(settings.max_concurrency)
         self.rate_limit: RateLimitInfo | None = None
+        # Which metadata route family the backend serves, learnt from the first metadata call.
+        self._metadata_family: Literal["reference", "v2"] | None = None
+        self._my_projects_missing = False
 
     # --- lifecycle -----------------------------------------------------------
 
@@ -194,30 +202,97 @@ class DatabasinClient:
         return _record(data or {}, RefreshResult, "refresh result")
 
     async def list_catalogs(self, connector_id: int) -> list[Catalog]:
-        """GET /api/connector/{id}/catalogs."""
-        data = await self._request("GET", f"{_connector_path(connector_id)}/catalogs")
+        """GET /api/connector/{id}/catalogs (or the real backend's v2 route)."""
+        path = _connector_path(connector_id)  # validates the ID whichever route is used
+        data = await self._metadata(
+            "catalogs",
+            lambda: self._request("GET", f"{path}/catalogs"),
+            lambda: self._request("GET", v2_path("catalogs", connector_id)),
+        )
         return _records(data, Catalog, "catalogs")
 
     async def list_schemas(self, connector_id: int, *, catalog: str | None = None) -> list[Schema]:
-        """GET /api/connector/{id}/schemas?catalog=..."""
-        data = await self._request("GET", f"{_connector_path(connector_id)}/schemas", params=_query(catalog=catalog))
+        """GET /api/connector/{id}/schemas?catalog=... (or the real backend's v2 route)."""
+        path = _connector_path(connector_id)
+        params = _query(catalog=catalog)
+        data = await self._metadata(
+            "schemas",
+            lambda: self._request("GET", f"{path}/schemas", params=params),
+            lambda: self._request("GET", v2_path("schemas", connector_id), params=params),
+        )
         return _records(data, Schema, "schemas")
 
     async def list_tables(
         self, connector_id: int, *, catalog: str | None = None, schema: str | None = None
     ) -> list[Table]:
-        """GET /api/connector/{id}/tables?catalog=...&schema=..."""
+        """GET /api/connector/{id}/tables?catalog=...&schema=... (or the real backend's v2 route)."""
+        path = _connector_path(connector_id)
         params = _query(catalog=catalog, schema=schema)
-        data = await self._request("GET", f"{_connector_path(connector_id)}/tables", params=params)
+        data = await self._metadata(
+            "tables",
+            lambda: self._request("GET", f"{path}/tables", params=params),
+            lambda: self._request("GET", v2_path("tables", connector_id), params=params),
+        )
         return _records(data, Table, "tables")
 
     async def list_columns(
         self, connector_id: int, *, table: str, catalog: str | None = None, schema: str | None = None
     ) -> list[Column]:
-        """GET /api/connector/{id}/columns?catalog=...&schema=...&table=..."""
+        """GET /api/connector/{id}/columns?... (or the real backend's POST /api/connector/columns)."""
+        path = _connector_path(connector_id)
         params = _query(catalog=catalog, schema=schema, table=table)
-        data = await self._request("GET", f"{_connector_path(connector_id)}/columns", params=params)
+        body: dict[str, Any] = {"connectorID": connector_id, "tableName": table}
+        if (combined := schema_catalog(catalog, schema)) is not None:
+            body["schemaCatalog"] = combined
+        data = await self._metadata(
+            "columns",
+            lambda: self._request("GET", f"{path}/columns", params=params),
+            lambda: self._request("POST", "/api/connector/columns", body=body),
+        )
         return _records(data, Column, "columns")
+
+    # --- beyond the reference: what the real backend also serves ----------------------
+
+    async def list_my_projects(self) -> list[Project] | None:
+        """GET /api/my/projects (the real backend's project list), or None where it does not exist."""
+        if self._my_projects_missing:
+            return None
+        try:
+            data = await self._request("GET", "/api/my/projects")
+        except NotFoundError:
+            self._my_projects_missing = True  # remembered: no second request for a route that is not there
+            return None
+        return _records(data, Project, "projects")
+
+    async def ping(self) -> Any:
+        """GET /api/ping, which answers without a token: is the API there at all?"""
+        return await self._request("GET", "/api/ping", authenticated=False)
+
+    async def _metadata(
+        self, kind: str, reference: Callable[[], Awaitable[Any]], v2: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """Call the reference's route; where it is missing (404), the v2 one, and remember which works.
+
+        A 404 from the reference route means either "no such connector" or "no such route". While
+        the family is unknown, the v2 route is tried once: if it answers, the backend has the v2
+        family and it is used from then on; if it is missing too, the reference's 404 stands.
+        """
+        if self._metadata_family == "v2":
+            return v2_rows(kind, await v2())
+        try:
+            data = await reference()
+        except NotFoundError as missing:
+            if self._metadata_family == "reference":
+                raise
+            try:
+                data = await v2()
+            except NotFoundError:
+                raise missing from None
+            logger.info("The reference's %s route is missing; using the v2 metadata routes from now on", kind)
+            self._metadata_family = "v2"
+            return v2_rows(kind, data)
+        self._metadata_family = "reference"
+        return data
 
     # --- the request loop ---------------------------------------------------------
 
@@ -231,12 +306,13 @@ class DatabasinClient:
         policy: _RetryPolicy = IDEMPOTENT,
         secrets: list[str] | None = None,
         read_timeout: float | None = None,
+        authenticated: bool = True,
     ) -> Any:
         """Send one API request with auth, retries and rate-limit waits; return the scrubbed JSON body."""
         known_secrets = list(secrets or [])
         for secret in known_secrets:
             remember_secret(secret)
-        token = self._current_token()
+        token = self._current_token() if authenticated else _NO_TOKEN
         token_reread = False
         failures = 0  # 5xx answers and transport failures so far
         rate_limit_waited = 0.0
@@ -268,7 +344,7 @@ class DatabasinClient:
                 return scrub(data, known if isinstance(data, list) else [*known, *remembered_secrets()])
 
             error = self._status_error(status, raw, [*known, *remembered_secrets()])
-            if status == 401 and not token_reread:
+            if status == 401 and not token_reread and authenticated:
                 # The token file may have been rotated since we read it: re-read once.
                 token_reread = True
                 fresh = self._reread_token()
@@ -316,7 +392,7 @@ class DatabasinClient:
         """One attempt: send, read the body within the size cap, map transport failures."""
         http = self._client()
         started = time.perf_counter()
-        headers = {"Authorization": f"Bearer {token.value}"}
+        headers = {"Authorization": f"Bearer {token.value}"} if token is not _NO_TOKEN else {}
         request_timeout = (
             httpx.Timeout(read_timeout, connect=self.settings.connect_timeout)
             if read_timeout is not None

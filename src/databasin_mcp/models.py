@@ -151,6 +151,35 @@ class Column(APIRecord):
     DEFAULT_LIST_FIELDS: ClassVar[tuple[str, ...]] = ("columnName", "dataType", "isNullable", "isPrimaryKey")
 
 
+class Project(APIRecord):
+    """A project of the user, from the real backend's GET /api/my/projects (not in the reference)."""
+
+    internalID: str
+    name: str | None = None
+    institutionID: int | str | None = None
+    id: int | str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _normalise_names(cls, data: Any) -> Any:
+        # Seen spelled internalID and internalId; the institution as institutionId or organizationId.
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        if "internalID" not in data and "internalId" in data:
+            data["internalID"] = data.pop("internalId")
+        for alias in ("institutionId", "organizationId"):
+            if data.get("institutionID") is None and alias in data:
+                data["institutionID"] = data.pop(alias)
+        return data
+
+    @field_validator("internalID", mode="before")
+    @classmethod
+    def _strip_braces(cls, value: Any) -> Any:
+        # Some backend answers wrap the code in braces: "{N1r8Do}".
+        return value.strip("{}") if isinstance(value, str) else value
+
+
 # --- request bodies ----------------------------------------------------------
 
 

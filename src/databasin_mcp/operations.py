@@ -8,6 +8,7 @@ before it is deleted, the before-and-after of an update.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -18,14 +19,17 @@ from .cache import ListingCache
 from .client import DatabasinClient
 from .config import Settings
 from .errors import DatabasinError, InvalidArgumentError
-from .models import Catalog, Column, Connector, ConnectorChanges, Schema, Table
+from .models import Catalog, Column, Connector, ConnectorChanges, Project, Schema, Table
 from .redact import MASK
 from .shaping import Answer, available_fields, cap_text, choose_fields, fold, listing, number, record
+
+logger = logging.getLogger(__name__)
 
 # Progress callback: (seconds elapsed, message). The MCP layer turns it into notifications.
 Progress = Callable[[float, str], Awaitable[None]]
 
 PROJECT_FIELDS = ("project_id", "institution_id", "connectors", "types")
+PROJECT_FIELDS_NAMED = ("project_id", "name", "institution_id", "connectors", "types")
 FIND_FIELDS = (*Connector.DEFAULT_LIST_FIELDS, "internalID")
 UPDATABLE = ("name", "host", "port", "database", "username", "password", "auth_type", "max_connections", "active")
 PROGRESS_INTERVAL = 1.0
@@ -46,14 +50,20 @@ class Operations:
         by_project: dict[str, list[Connector]] = defaultdict(list)
         for connector in connectors:
             by_project[connector.internalID or "(none)"].append(connector)
-        rows = [_project_row(project, members) for project, members in sorted(by_project.items())]
+        named = await self._named_projects(institution_id)
+        for project_id in named or {}:
+            by_project.setdefault(project_id, [])  # a project without connectors is still a project
+        rows = [
+            _project_row(project, members, named.get(project) if named else None)
+            for project, members in sorted(by_project.items())
+        ]
         scope = f"with {number(len(connectors))} connectors"
         if institution_id is not None:
             scope += f" in institution {institution_id}"
         return listing(
             noun="projects",
             rows=rows,
-            fields=PROJECT_FIELDS,
+            fields=PROJECT_FIELDS_NAMED if named else PROJECT_FIELDS,
             left_out=(),
             offset=0,
             limit=max(len(rows), 1),
@@ -61,6 +71,22 @@ class Operations:
             scope=scope,
             empty_hint="No connectors are visible to this token.",
         )
+
+    async def _named_projects(self, institution_id: int | None) -> dict[str, Project] | None:
+        """The user's projects by internalID where the backend has /api/my/projects, else None."""
+        try:
+            projects = await self.cache.get_or_fetch(("my-projects",), self.client.list_my_projects)
+        except DatabasinError as error:
+            # Names are a nicety: without them the listing still answers from the connectors.
+            logger.info("Project names unavailable: %s", type(error).__name__)
+            return None
+        if projects is None:
+            return None
+        return {
+            project.internalID: project
+            for project in projects
+            if institution_id is None or str(project.institutionID) == str(institution_id)
+        }
 
     async def list_connectors(
         self,
@@ -524,11 +550,14 @@ class Operations:
         )
 
 
-def _project_row(project: str, members: list[Connector]) -> dict[str, Any]:
+def _project_row(project: str, members: list[Connector], named: Project | None) -> dict[str, Any]:
     institutions = sorted({str(c.institutionID) for c in members if c.institutionID is not None})
+    if not institutions and named is not None and named.institutionID is not None:
+        institutions = [str(named.institutionID)]
     types = Counter(c.connectorType or "?" for c in members)
     return {
         "project_id": project,
+        "name": named.name if named else None,
         "institution_id": ";".join(institutions),
         "connectors": len(members),
         "types": " ".join(f"{name}:{count}" for name, count in types.most_common()),
