@@ -49,3 +49,10 @@ def test_the_installed_script_prints_help_with_nothing_configured() -> None:
     assert done.returncode == 0
     assert done.stdout.startswith("usage: databasin-mcp")
     assert done.stderr == ""
+
+
+def test_the_sandbox_subcommand_is_the_sandbox_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["sandbox", "--help"])
+    assert exited.value.code == 0
+    assert capsys.readouterr().out.startswith("usage: databasin-mcp sandbox")
