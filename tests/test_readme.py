@@ -7,9 +7,11 @@ import os
 import re
 from pathlib import Path
 
+import click
 import pytest
 
 from databasin_mcp.__main__ import build_parser
+from databasin_mcp.cli.commands import cli as cli_root
 from databasin_mcp.config import Settings
 from databasin_mcp.sandbox.serve import build_parser as sandbox_parser
 from databasin_mcp.tools import TOOLS
@@ -50,7 +52,18 @@ def test_every_documented_variable_and_flag_exists() -> None:
     assert documented - aliases == set()
     parsers = (build_parser(), sandbox_parser())
     flags = {option for parser in parsers for action in parser._actions for option in action.option_strings}
+    flags |= click_options(cli_root)
     assert set(re.findall(r"`(--[a-z0-9-]+)", text)) - flags == set()
+
+
+def click_options(command: click.Command) -> set[str]:
+    """Every option of a click command and its subcommands."""
+    options = {
+        name for param in command.params for name in getattr(param, "opts", []) + getattr(param, "secondary_opts", [])
+    }
+    for sub in getattr(command, "commands", {}).values():
+        options |= click_options(sub)
+    return options
 
 
 @pytest.mark.parametrize("server", ["databasin", "databasin-sandbox"])

@@ -1,0 +1,44 @@
+"""The installed `databasin-mcp` command, and running a server from a command line (as the README gives it)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from tests.e2e.processes import HttpServer, LineReader, stop
+
+# The console script pip installed next to this interpreter: what users put in their client configs.
+SERVER_SCRIPT = str(Path(sys.executable).parent / "databasin-mcp")
+assert Path(SERVER_SCRIPT).is_file(), f"{SERVER_SCRIPT} is missing: run make test (it installs the package)"
+
+
+@contextmanager
+def servers_from_commands(commands: Sequence[Sequence[str]], env: Mapping[str, str]) -> Iterator[list[HttpServer]]:
+    """Run HTTP `databasin-mcp ...` command lines at once; ready when each prints where it listens."""
+    started: list[tuple[subprocess.Popen[str], LineReader]] = []
+    try:
+        for argv in commands:
+            process = subprocess.Popen(
+                list(argv),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                env=dict(env),
+            )
+            assert process.stdout is not None
+            started.append((process, LineReader(process.stdout)))
+        servers = []
+        for argv, (process, output) in zip(commands, started, strict=True):
+            url = output.wait_for(r"^databasin-mcp: \S+ on (\S+)").group(1)
+            servers.append(HttpServer(url=url, process=process, output=output, args=tuple(argv[1:])))
+        yield servers
+    finally:
+        for process, output in started:
+            stop(process)
+            output.join()
+            assert process.stdout is not None
+            process.stdout.close()
