@@ -235,3 +235,16 @@ async def test_sandbox_projects_have_names_with_v2(sandboxed: Any) -> None:
     assert lines[1] == "project_id,name,institution_id,connectors,types"
     assert lines[2].startswith("proj-001,")
     assert len(lines) == 14
+
+
+async def test_a_405_from_the_v2_columns_route_means_no_v2_family(mcp: Client, router: respx.Router) -> None:
+    """POST /api/connector/columns lands on /api/connector/{id} where no v2 family exists: 405, not a crash."""
+    router.get("/api/connector/142/columns").respond(404, json={"message": "Table 'nope' not found"})
+    v2 = router.post("/api/connector/columns").respond(405, json={"status": 405, "error": "Method Not Allowed"})
+
+    result = await mcp.call_tool("list_columns", {"connector_id": 142, "table": "nope"})
+
+    assert text(result) == (
+        "Not found: Table 'nope' not found. Check the names with list_catalogs, list_schemas or list_tables."
+    )
+    assert v2.call_count == 1

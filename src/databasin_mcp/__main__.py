@@ -2,6 +2,7 @@
 
 databasin-mcp [options]          serve the MCP server (stdio by default)
 databasin-mcp sandbox [options]  run the local Databasin-compatible API
+databasin-mcp doctor [options]   check the configuration, the API and the token
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import anyio
 from pydantic import SecretStr, ValidationError
 
 from . import __version__
-from .config import Settings, load_settings
+from .config import Settings, load_settings, validation_problems
 from .errors import ConfigurationError
 from .log import configure_logging
 
 EPILOG = """\
 commands:
   databasin-mcp sandbox --help   run a local Databasin-compatible API (no account needed)
+  databasin-mcp doctor           check the configuration, that the API answers, and the token
 
 configuration (environment; flags win):
   DATABASIN_API_URL (or PUBLIC_API_URI)  API base URL, default http://localhost:9000
@@ -96,15 +98,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .sandbox import main as sandbox_main
 
         return sandbox_main(arguments[1:])
+    if arguments[:1] == ["doctor"]:
+        from .doctor import main as doctor_main
+
+        return doctor_main(arguments[1:])
     args = build_parser().parse_args(arguments)
     try:
         settings = settings_from(args)
     except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
-            for e in error.errors(include_url=False)
-        )
-        print(f"databasin-mcp: invalid configuration: {problems}", file=sys.stderr)
+        print(f"databasin-mcp: invalid configuration: {validation_problems(error)}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
     try:

@@ -286,8 +286,11 @@ class DatabasinClient:
                 raise
             try:
                 data = await v2()
-            except NotFoundError:
-                raise missing from None
+            except APIStatusError as v2_error:
+                # 404 or 405 (the path exists for another method): no v2 family either.
+                if v2_error.status_code in (404, 405):
+                    raise missing from None
+                raise
             logger.info("The reference's %s route is missing; using the v2 metadata routes from now on", kind)
             self._metadata_family = "v2"
             return v2_rows(kind, data)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_API_URL = "http://localhost:9000"
@@ -143,6 +143,14 @@ def _read_token_file(path: Path) -> str | None:
     except (OSError, UnicodeDecodeError):
         return None
     return text.strip() or None
+
+
+def validation_problems(error: ValidationError) -> str:
+    """'field: reason; ...', e.g. 'DATABASIN_API_URL: must start with http:// ...' (values never shown)."""
+    return "; ".join(
+        f"{'.'.join(map(str, problem['loc']))}: {problem['msg'].removeprefix('Value error, ')}"
+        for problem in error.errors(include_url=False)
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

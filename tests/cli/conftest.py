@@ -1,0 +1,125 @@
+"""Fixtures for the command-line tests: a sandbox API served from a thread, and `databasin` run by CliRunner.
+
+CliRunner calls the command synchronously in the test's thread, and each command runs its own event
+loop (`anyio.run`). The sandbox therefore runs on another thread with its own loop, listening on a
+real loopback port: nothing is shared between the two loops but the socket, the sandbox starts in
+about 60 ms (a fresh one per test, so writes never leak between tests), and the same sandbox serves a
+`databasin` subprocess just as well. Startup and shutdown are signalled with a queue and an event,
+never waited for with sleeps.
+"""
+
+from __future__ import annotations
+
+import queue
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import anyio.to_thread
+import httpx
+import pytest
+from click.testing import CliRunner, Result
+
+from databasin_mcp.cli import cli
+from databasin_mcp.sandbox import RunningSandbox, SandboxConfig, running_sandbox
+
+STARTUP_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass
+class Sandbox:
+    """A sandbox on a loopback port, and the settings that point `databasin` at it."""
+
+    url: str
+    token: str
+
+    def env(self, **extra: str) -> dict[str, str]:
+        return {"DATABASIN_API_URL": self.url, "DATABASIN_TOKEN": self.token, "DATABASIN_RETRY_BACKOFF": "0", **extra}
+
+    def script_faults(self, path: str, *actions: dict[str, Any], method: str | None = None) -> None:
+        """Queue faults for the next requests to `path` (see databasin_mcp.sandbox.faults)."""
+        script = {"path": path, "method": method, "script": list(actions)}
+        response = httpx.post(f"{self.url}/_sandbox/faults", json=script)
+        response.raise_for_status()
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The /api requests the sandbox received, in order."""
+        return httpx.get(f"{self.url}/_sandbox/requests").json()  # type: ignore[no-any-return]
+
+
+@contextmanager
+def sandbox_thread(config: SandboxConfig) -> Iterator[Sandbox]:
+    """`running_sandbox(config)` on its own thread and event loop, for the duration of the block."""
+    started: queue.Queue[RunningSandbox | BaseException] = queue.Queue()
+    stop = threading.Event()
+
+    async def serve() -> None:
+        try:
+            async with running_sandbox(config) as running:
+                started.put(running)
+                await anyio.to_thread.run_sync(stop.wait)
+        except Exception as error:  # handed to the test's thread, which raises it
+            started.put(error)
+
+    thread = threading.Thread(target=anyio.run, args=(serve,), name="sandbox", daemon=True)
+    thread.start()
+    try:
+        running = started.get(timeout=STARTUP_TIMEOUT)
+        if isinstance(running, BaseException):
+            raise running
+        yield Sandbox(url=running.url, token=running.token)
+    finally:
+        stop.set()
+        thread.join(timeout=STOP_TIMEOUT)
+        assert not thread.is_alive(), "the sandbox thread did not stop"
+
+
+MakeSandbox = Callable[..., Sandbox]
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator[MakeSandbox]:
+    """`make_sandbox(refresh_seconds=0.5, ...)`: a fresh sandbox with those settings, stopped after the test."""
+    with ExitStack() as stack:
+
+        def make(**settings: Any) -> Sandbox:
+            config = SandboxConfig(**{"port": 0, "refresh_seconds": 0.0, **settings})
+            return stack.enter_context(sandbox_thread(config))
+
+        yield make
+
+
+@pytest.fixture
+def sandbox(make_sandbox: MakeSandbox) -> Sandbox:
+    return make_sandbox()
+
+
+Databasin = Callable[..., Result]
+
+
+def databasin_for(sandbox: Sandbox) -> Databasin:
+    """`databasin("connectors", "get", "142", input=..., env=...)`: the CLI in-process, pointed at `sandbox`."""
+    runner = CliRunner(env=sandbox.env())
+
+    def invoke(*args: str, input: str | None = None, env: dict[str, str | None] | None = None) -> Result:
+        return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
+    return invoke
+
+
+@pytest.fixture
+def databasin(sandbox: Sandbox) -> Databasin:
+    return databasin_for(sandbox)
+
+
+@pytest.fixture
+def refused_url() -> Iterator[str]:
+    """The URL of a loopback port that refuses connections: bound, never listening, held for the test."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"

@@ -1,0 +1,158 @@
+"""`databasin-mcp doctor`: one line per check, the cause and the fix on each failing one, exit 0 only if all pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from databasin_mcp.__main__ import main as databasin_mcp
+from databasin_mcp.doctor import main as doctor
+
+from .conftest import Sandbox
+
+TOKEN_ENV = "the DATABASIN_TOKEN environment variable"
+
+
+def diagnose(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
+    status = doctor(list(args))
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    return status, captured.out.splitlines()
+
+
+@pytest.fixture
+def configured(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    monkeypatch.setenv("DATABASIN_API_URL", sandbox.url)
+    monkeypatch.setenv("DATABASIN_TOKEN", sandbox.token)
+    return sandbox
+
+
+def test_all_checks_pass(configured: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    status, lines = diagnose(capsys)
+    assert status == 0
+    assert lines == [
+        f"ok   configuration: API {configured.url} (DATABASIN_API_URL); token from {TOKEN_ENV}",
+        f'ok   api reachable: {configured.url} (GET /api/ping answered {{"status":"ok"}})',
+        f"ok   token: the API accepted the token from {TOKEN_ENV}",
+    ]
+    assert configured.token not in "\n".join(lines)
+
+
+def test_the_flags_win_and_the_token_file_is_named(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PUBLIC_API_URI", "http://127.0.0.1:9")
+    token_file = tmp_path / "token"
+    token_file.write_text(f"{sandbox.token}\n")
+    status, lines = diagnose(capsys, "--api-url", sandbox.url, "--token-file", str(token_file))
+    assert status == 0
+    assert lines[0] == f"ok   configuration: API {sandbox.url} (--api-url); token from the token file {token_file}"
+    assert lines[2] == f"ok   token: the API accepted the token from the token file {token_file}"
+
+
+def test_no_token(
+    sandbox: Sandbox, isolated_environment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PUBLIC_API_URI", sandbox.url)
+    status, lines = diagnose(capsys)
+    assert status == 1
+    work, home = isolated_environment, isolated_environment.parent / "home"
+    assert lines == [
+        f"FAIL configuration: API {sandbox.url} (PUBLIC_API_URI); No Databasin API token found: DATABASIN_TOKEN "
+        f"is not set and there is no token in {work / '.token'} and {home / '.databasin' / '.token'}. "
+        f"Set DATABASIN_TOKEN, or save the token to {work / '.token'}.",
+        f'ok   api reachable: {sandbox.url} (GET /api/ping answered {{"status":"ok"}})',
+        "skip token: no token to try",
+    ]
+
+
+def test_wrong_url(refused_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DATABASIN_API_URL", refused_url)
+    monkeypatch.setenv("DATABASIN_TOKEN", "tok-123456")
+    status, lines = diagnose(capsys)
+    assert status == 1
+    assert lines == [
+        f"ok   configuration: API {refused_url} (DATABASIN_API_URL); token from {TOKEN_ENV}",
+        f"FAIL api reachable: could not connect to {refused_url}: check DATABASIN_API_URL",
+        "skip token: the API is not reachable",
+    ]
+
+
+def test_rejected_token(
+    sandbox: Sandbox, isolated_environment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASIN_API_URL", sandbox.url)
+    (isolated_environment / ".token").write_text("expired-token-42\n")
+    status, lines = diagnose(capsys)
+    assert status == 1
+    token_file = isolated_environment / ".token"
+    assert (
+        lines[0] == f"ok   configuration: API {sandbox.url} (DATABASIN_API_URL); token from the token file {token_file}"
+    )
+    assert lines[2] == (
+        f"FAIL token: the API refused the token from the token file {token_file} "
+        "(Invalid or expired authentication token): put a valid token there"
+    )
+    assert "expired-token-42" not in "\n".join(lines)
+
+
+def test_an_invalid_url_skips_the_other_checks(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASIN_API_URL", "api.databasin.example")
+    status, lines = diagnose(capsys)
+    assert status == 1
+    assert lines == [
+        "FAIL configuration: invalid setting: DATABASIN_API_URL: must start with http:// or https://, "
+        "e.g. http://localhost:9000",
+        "skip api reachable: needs a valid configuration",
+        "skip token: needs a valid configuration",
+    ]
+
+
+def test_without_ping_a_401_from_the_connector_list_proves_the_api(
+    configured: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configured.script_faults("/api/ping", {"status": 404})
+    status, lines = diagnose(capsys)
+    assert status == 0
+    assert (
+        lines[1]
+        == f"ok   api reachable: {configured.url} (no /api/ping; GET /api/connector without a token answered 401)"
+    )
+
+
+def test_without_ping_and_without_a_401_it_is_not_the_api(
+    configured: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configured.script_faults("/api/ping", {"status": 404})
+    configured.script_faults("/api/connector", {"status": 200})
+    status, lines = diagnose(capsys)
+    assert status == 1
+    assert lines[1:] == [
+        f"FAIL api reachable: {configured.url} answered 404 to GET /api/ping and 200 to GET /api/connector without "
+        "a token, where the Databasin API answers 401: check DATABASIN_API_URL",
+        "skip token: the API is not reachable",
+    ]
+
+
+def test_a_proxy_error_page_is_not_the_api(configured: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    configured.script_faults("/api/ping", {"kind": "html"})
+    status, lines = diagnose(capsys)
+    assert status == 1
+    assert lines[1] == (
+        "FAIL api reachable: GET /api/ping: Databasin API error 502 Bad Gateway (not a JSON body): 502 Bad Gateway "
+        "(check DATABASIN_API_URL)"
+    )
+
+
+def test_databasin_mcp_dispatches_doctor(configured: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    assert databasin_mcp(["doctor"]) == 0
+    assert capsys.readouterr().out.count("\nok   ") == 2
+    with pytest.raises(SystemExit) as exited:
+        databasin_mcp(["--help"])
+    assert exited.value.code == 0
+    assert "  databasin-mcp doctor           check the configuration, that the API answers, and the token\n" in (
+        capsys.readouterr().out
+    )
