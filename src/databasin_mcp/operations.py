@@ -332,14 +332,20 @@ class Operations:
                 elapsed = anyio.current_time() - started
                 await progress(elapsed, f"Refreshing metadata of connector {connector_id}: {elapsed:.0f} s")
 
+        failure: DatabasinError | None = None
         try:
             async with anyio.create_task_group() as tasks:
                 if progress is not None:
                     tasks.start_soon(report_while_waiting)
-                result = await self.client.refresh_metadata(connector_id)
+                try:
+                    result = await self.client.refresh_metadata(connector_id)
+                except DatabasinError as error:
+                    failure = error  # raised below: out of a task group it is wrapped in an ExceptionGroup
                 tasks.cancel_scope.cancel()
         finally:
             self.cache.clear()  # cached catalogs/schemas/tables are stale now
+        if failure is not None:
+            raise failure
         counts = {"catalogs": result.catalogCount, "schemas": result.schemaCount, "tables": result.tableCount}
         known = ", ".join(f"{number(n)} {noun}" for noun, n in counts.items() if n is not None)
         text = f"Refreshed metadata of connector {connector_id}: {known or 'no counts returned'}."
