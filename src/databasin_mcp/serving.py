@@ -61,7 +61,9 @@ async def serve(settings: Settings) -> None:
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket on (host, port)."""
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
-    listener = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and without it a
+    # keep-alive client waits ~40 ms per response (Nagle + delayed ACK).
+    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host.strip("[]"), port))
     listener.listen(128)
