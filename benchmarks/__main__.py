@@ -1,0 +1,66 @@
+"""`make bench`: measure everything, write benchmarks/RESULTS.md and benchmarks/tokens.svg, print the summary.
+
+python -m benchmarks           the full run (a few minutes on 2 cores)
+python -m benchmarks --quick   fewer samples: a smoke run of every section
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import anyio
+from tests.e2e.processes import sandbox_process
+
+from databasin_mcp.sandbox import SandboxConfig, running_sandbox
+
+from . import chart, latency, memory, report, startup, tokens
+from .report import Results
+
+HERE = Path(__file__).parent
+CHART = "tokens.svg"
+
+
+async def measure_tokens() -> tokens.TokenReport:
+    async with running_sandbox(SandboxConfig(port=0, rate_limit=0)) as sandbox:
+        return await tokens.measure(sandbox)
+
+
+def run(quick: bool) -> Results:
+    started = time.perf_counter()
+    token_report = anyio.run(measure_tokens)
+    print("tokens measured", file=sys.stderr, flush=True)
+    # Rate limiting off: thousands of calls in a minute are the point here.
+    with sandbox_process("--rate-limit", "0") as sandbox:
+        rounds, batch = (4, 25) if quick else (20, 50)
+        latency_report = anyio.run(latency.measure, sandbox, rounds, batch)
+        print("latency measured", file=sys.stderr, flush=True)
+        startup_report = anyio.run(startup.measure, sandbox.env(), 3 if quick else 10)
+        print("start-up measured", file=sys.stderr, flush=True)
+    huge = str(memory.HUGE_TABLES)
+    with sandbox_process("--rate-limit", "0", "--huge-schema-tables", huge) as sandbox:
+        memory_report = anyio.run(memory.measure, sandbox, 2 if quick else 5)
+        print("memory measured", file=sys.stderr, flush=True)
+    elapsed = time.perf_counter() - started
+    return Results(token_report, latency_report, startup_report, memory_report, elapsed, quick)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer samples: a smoke run of every section")
+    args = parser.parse_args()
+    for name in [name for name in os.environ if name.startswith(("DATABASIN_", "PUBLIC_API_URI"))]:
+        del os.environ[name]  # the in-process server must see defaults, not the caller's configuration
+    results = run(args.quick)
+    (HERE / CHART).write_text(chart.render(results.tokens), encoding="utf-8")
+    (HERE / "RESULTS.md").write_text(report.results_markdown(results, CHART), encoding="utf-8")
+    print(report.summary_table(results))
+    print(f"\nbenchmarks/RESULTS.md and benchmarks/{CHART} written in {results.elapsed_s:.0f} s.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""The servers the benchmarks compare, as real processes, and what a process's memory is.
+
+Reuses the end-to-end tests' helpers (tests/e2e/processes.py): free loopback ports, readiness read
+from the line a process prints (no sleeps), and a stop that always reaps.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from mcp.client.stdio import StdioServerParameters
+from tests.e2e.processes import LineReader, stop
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ServerKind:
+    """How to start one kind of MCP server: `python <argv>` for stdio, plus `http_args` for HTTP."""
+
+    label: str
+    argv: tuple[str, ...]
+    http_args: tuple[str, ...]
+
+
+OURS = ServerKind("databasin-mcp", ("-m", "databasin_mcp"), ("--transport", "streamable-http", "--port", "0"))
+# The same server as if sniffio were not installed (the state before the fix).
+OURS_WITHOUT_SNIFFIO = ServerKind(
+    "databasin-mcp without sniffio", ("-m", "benchmarks.without", "sniffio", "databasin_mcp"), OURS.http_args
+)
+# The same server without rich and pygments, which this venv has only for dev tools (inline-snapshot,
+# pytest): with them installed, `import httpx` also imports httpx's optional command line; a user install does not.
+OURS_WITHOUT_RICH = ServerKind(
+    "databasin-mcp without rich/pygments",
+    ("-m", "benchmarks.without", "rich,pygments", "databasin_mcp"),
+    OURS.http_args,
+)
+BARE = ServerKind("bare MCPServer", ("-m", "benchmarks.bare_server"), ("streamable-http",))
+
+
+def stdio_params(kind: ServerKind, env: Mapping[str, str]) -> StdioServerParameters:
+    """Parameters for the SDK's stdio client, which then owns (starts and stops) the process."""
+    return StdioServerParameters(command=sys.executable, args=list(kind.argv), env=dict(env), cwd=ROOT)
+
+
+@dataclass(frozen=True)
+class HttpServer:
+    url: str
+    pid: int
+
+
+@contextmanager
+def http_server(kind: ServerKind, env: Mapping[str, str]) -> Iterator[HttpServer]:
+    """The server on streamable HTTP on a free port; ready once it prints where it listens."""
+    process = subprocess.Popen(
+        [sys.executable, *kind.argv, *kind.http_args],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(env),
+        cwd=ROOT,
+    )
+    assert process.stdout is not None
+    output = LineReader(process.stdout)
+    try:
+        url = output.wait_for(r"streamable-http on (\S+)").group(1)
+        yield HttpServer(url, process.pid)
+    finally:
+        stop(process)
+        output.join()
+        process.stdout.close()
+
+
+def children() -> set[int]:
+    """PIDs of this process's children (the stdio servers the SDK's client started)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+        found |= {int(pid) for pid in (task / "children").read_text().split()}
+    return found
+
+
+@dataclass(frozen=True)
+class Memory:
+    rss_mb: float  # resident now
+    peak_mb: float  # highest resident since the process started (VmHWM)
+
+
+def memory(pid: int) -> Memory:
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = int(value.split()[0]) / 1024  # kB -> MB
+    return Memory(rss_mb=fields["VmRSS"], peak_mb=fields["VmHWM"])
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (load on the machine does not inflate it)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5), counted after the name
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
