@@ -790,8 +790,10 @@ async def test_one_pooled_http_client_for_all_requests(router: respx.Router, sle
     client = make_client(router, sleeps)
 
     async with client:
-        http = client._http
+        assert client._http is None  # made by the first request, not at start-up
         await client.list_connectors()
+        http = client._http
+        assert http is not None
         await client.list_connectors()
         assert client._http is http
     assert client._http is None

@@ -166,9 +166,9 @@ async def test_one_api_client_serves_every_session(make_server: ServerFactory, r
     assert client._http is None
 
     async with Client(server) as first:
+        await first.call_tool("list_projects", {})
         http = client._http
         assert http is not None
-        await first.call_tool("list_projects", {})
         async with Client(server) as second:
             await second.call_tool("list_projects", {})
             assert client._http is http
