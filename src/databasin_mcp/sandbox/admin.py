@@ -1,4 +1,7 @@
-"""The /_sandbox admin routes: fault scripts, the request log, token rotation. No auth, no rate limit, no log."""
+"""The /_sandbox admin routes: fault scripts, the request log, in-flight stats, token rotation.
+
+No auth, no rate limit, no log.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +28,7 @@ class AdminApi:
                 "/_sandbox/faults", {"POST": self.add_faults, "GET": self.pending_faults, "DELETE": self.clear_faults}
             ),
             method_route("/_sandbox/requests", {"GET": self.requests, "DELETE": self.clear_requests}),
+            method_route("/_sandbox/stats", {"GET": self.stats, "DELETE": self.reset_stats}),
             Route("/_sandbox/token", self.rotate_token, methods=["POST"]),
         ]
 
@@ -47,6 +51,15 @@ class AdminApi:
 
     async def clear_requests(self, request: Request) -> Response:
         return JSONResponse({"cleared": self.state.requests.clear()})
+
+    async def stats(self, request: Request) -> Response:
+        """``{"in_flight": n, "max_in_flight": m}``: /api requests being answered now, and the most at once."""
+        in_flight = self.state.in_flight
+        return JSONResponse({"in_flight": in_flight.now, "max_in_flight": in_flight.peak})
+
+    async def reset_stats(self, request: Request) -> Response:
+        """Start measuring max_in_flight afresh; answers the previous maximum."""
+        return JSONResponse({"max_in_flight": self.state.in_flight.reset()})
 
     async def rotate_token(self, request: Request) -> Response:
         """Body ``{"token": "new"}``; without a token a fresh random one is issued. Answers the token now valid."""

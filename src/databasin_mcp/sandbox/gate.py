@@ -26,9 +26,9 @@ def is_api_path(path: str) -> bool:
 class ApiGate:
     """Pure ASGI middleware (not BaseHTTPMiddleware) so that streamed and dropped responses pass through untouched.
 
-    /api requests are logged, delayed, counted against the caller's rate-limit window, possibly answered by an
-    injected fault, and authenticated, in that order. Every /api response carries the X-RateLimit-* headers,
-    errors included. Other paths (the /_sandbox admin routes) go straight to the app.
+    /api requests are logged, counted while in flight, delayed, counted against the caller's rate-limit window,
+    possibly answered by an injected fault, and authenticated, in that order. Every /api response carries the
+    X-RateLimit-* headers, errors included. Other paths (the /_sandbox admin routes) go straight to the app.
     """
 
     def __init__(self, app: ASGIApp, state: SandboxState) -> None:
@@ -39,8 +39,15 @@ class ApiGate:
         if scope["type"] != "http" or not is_api_path(scope["path"]):
             await self.app(scope, receive, send)
             return
-        config = self.state.config
         self.state.requests.record(scope["method"], scope["path"], scope["query_string"].decode("latin-1"))
+        self.state.in_flight.enter()
+        try:
+            await self._answer(scope, receive, send)
+        finally:
+            self.state.in_flight.leave()
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
+        config = self.state.config
         if config.latency_ms:
             await anyio.sleep(config.latency_ms / 1000)
         headers = Headers(scope=scope)

@@ -31,6 +31,29 @@ class RequestLog:
 
 
 @dataclass
+class InFlight:
+    """How many /api requests are being answered now, and the most at once since the last reset.
+
+    Served by GET /_sandbox/stats: a client that promises to bound its concurrency can be checked against it.
+    """
+
+    now: int = 0
+    peak: int = 0
+
+    def enter(self) -> None:
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+
+    def leave(self) -> None:
+        self.now -= 1
+
+    def reset(self) -> int:
+        """Start a new peak from the requests in flight now; returns the old peak."""
+        peak, self.peak = self.peak, self.now
+        return peak
+
+
+@dataclass
 class SandboxState:
     config: SandboxConfig
     store: Store
@@ -41,6 +64,7 @@ class SandboxState:
     scripted_faults: ScriptedFaults
     random_faults: RandomFaults
     requests: RequestLog
+    in_flight: InFlight
 
     @classmethod
     def create(cls, config: SandboxConfig, store: Store | None = None) -> SandboxState:
@@ -54,4 +78,5 @@ class SandboxState:
             scripted_faults=ScriptedFaults(),
             random_faults=RandomFaults(config),
             requests=RequestLog(),
+            in_flight=InFlight(),
         )

@@ -1,0 +1,254 @@
+"""Ending the real databasin-mcp process: SIGTERM on HTTP and stdio, end of stdin; stdout carries protocol only."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import IO, Any
+
+import anyio
+import pytest
+from mcp_types import CallToolResult
+
+from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA
+from tests.e2e.processes import LineReader, Sandbox, http_server, stop
+
+from .support import CALL_TIMEOUT, sse_session, streamable_client, wait_for_upstream
+
+pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
+
+SHUTDOWN_LIMIT = 2.0  # seconds from the signal (or end of stdin) to the process's exit
+SLOW_CONNECTOR = 104
+SLOW_PATH = f"/api/connector/{SLOW_CONNECTOR}"
+ENDED_BY_SIGTERM = (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has shut down cleanly
+
+
+def hold_upstream(sandbox: Sandbox) -> None:
+    """The next request for the slow connector waits a minute in the sandbox: a tool call stays in flight.
+
+    The request log and fault scripts are emptied first: wait_for_upstream must see this request, not an
+    earlier one.
+    """
+    sandbox.admin("DELETE", "/_sandbox/requests")
+    sandbox.admin("DELETE", "/_sandbox/faults")
+    sandbox.script_faults([{"kind": "delay", "seconds": 60}], path=SLOW_PATH)
+
+
+def wait_exit(process: subprocess.Popen[str], limit: float) -> tuple[int, float]:
+    """The exit code and how long the process took to end; fails (and kills it) when it outlives `limit` by far."""
+    started = time.monotonic()
+    try:
+        code = process.wait(timeout=limit + 3)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+        raise AssertionError(f"still running {limit + 3} s after being told to stop") from None
+    return code, time.monotonic() - started
+
+
+# --- HTTP ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("transport", "mode", "args"),
+    [
+        pytest.param("streamable-http", "auto", (), id="streamable-http"),
+        pytest.param("streamable-http", "legacy", (), id="streamable-http-legacy-session"),
+        pytest.param("streamable-http", "legacy", ("--stateless",), id="streamable-http-stateless"),
+        pytest.param("sse", "legacy", (), id="sse"),
+    ],
+)
+async def test_sigterm_ends_the_http_server_promptly_and_cancels_calls_in_flight(
+    sandbox: Sandbox, transport: str, mode: str, args: tuple[str, ...]
+) -> None:
+    outcome: dict[str, Any] = {}
+
+    async def slow_call(url: str) -> None:
+        try:
+            async with sse_session(url) if transport == "sse" else streamable_client(url, mode=mode) as client:
+                outcome["result"] = await client.call_tool("get_connector", {"connector_id": SLOW_CONNECTOR})
+        except Exception as error:
+            outcome["error"] = error
+
+    with http_server(sandbox.env(), transport, *args) as server:
+        hold_upstream(sandbox)
+        with anyio.fail_after(CALL_TIMEOUT):
+            async with anyio.create_task_group() as calls:
+                calls.start_soon(slow_call, server.url)
+                await anyio.to_thread.run_sync(wait_for_upstream, sandbox, SLOW_PATH)
+                server.process.send_signal(signal.SIGTERM)
+                code, took = await anyio.to_thread.run_sync(wait_exit, server.process, SHUTDOWN_LIMIT)
+            # The call ended (the task group waited for it): with an error, not a result, and not by hanging.
+        server.output.join()
+        log = server.output.text()
+
+    assert took < SHUTDOWN_LIMIT, f"{took:.2f} s"
+    assert code in ENDED_BY_SIGTERM
+    assert "Traceback" not in log
+    assert " ERROR " not in log, log
+    result: CallToolResult | None = outcome.get("result")
+    assert result is None or result.is_error, result
+    print(f"\n{transport} {mode} {' '.join(args)}: exited {took:.2f} s after SIGTERM ({outcome})")
+
+
+# --- stdio --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StdioServer:
+    process: subprocess.Popen[str]
+    stdout: LineReader
+    stderr: LineReader
+
+    def send(self, message: dict[str, Any]) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(message) + "\n")
+        self.process.stdin.flush()
+
+    def answer(self, request_id: int) -> dict[str, Any]:
+        """The response to request `request_id` (the next stdout line that is one)."""
+        line = self.stdout.wait_for(rf'"id":\s*{request_id}\b', timeout=CALL_TIMEOUT).string
+        return json.loads(line)  # type: ignore[no-any-return]
+
+    def handshake(self) -> dict[str, Any]:
+        self.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "raw-json-rpc-test", "version": "1"},
+                },
+            }
+        )
+        initialized = self.answer(1)
+        self.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        return initialized
+
+    def call_tool(self, request_id: int, name: str, arguments: dict[str, Any]) -> None:
+        self.send(
+            {
+                "jsonrpc": "2.0",
+                "id": request_id,
+                "method": "tools/call",
+                "params": {"name": name, "arguments": arguments},
+            }
+        )
+
+
+@contextmanager
+def stdio_process(env: dict[str, str], *args: str) -> Iterator[StdioServer]:
+    """`databasin-mcp` on stdio, driven with raw JSON-RPC lines; stdout and stderr read apart."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "databasin_mcp", *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        env=env,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    streams: list[IO[str]] = [process.stdout, process.stderr]
+    server = StdioServer(process, LineReader(process.stdout), LineReader(process.stderr))
+    try:
+        yield server
+    finally:
+        stop(process)
+        server.stdout.join()
+        server.stderr.join()
+        for stream in [*streams, process.stdin]:
+            if stream is not None:
+                stream.close()
+
+
+def assert_only_json_rpc(stdout: list[str]) -> list[dict[str, Any]]:
+    """Every stdout line is one JSON-RPC 2.0 message (a response, or a notification/request from the server)."""
+    messages = []
+    for line in stdout:
+        message = json.loads(line)
+        assert message["jsonrpc"] == "2.0", line
+        assert ("id" in message and ("result" in message) != ("error" in message)) or "method" in message, line
+        messages.append(message)
+    return messages
+
+
+def test_stdout_carries_protocol_messages_only(sandbox: Sandbox) -> None:
+    # DEBUG logging, an API error and a tool error: plenty for stderr, nothing of it on stdout.
+    with stdio_process(sandbox.env(), "--log-level", "DEBUG") as server:
+        initialized = server.handshake()
+        server.send({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+        tools = server.answer(2)
+        server.call_tool(3, "get_connector", {"connector_id": 104})
+        found = server.answer(3)
+        server.call_tool(4, "get_connector", {"connector_id": 999_999})
+        missing = server.answer(4)
+        server.call_tool(
+            5, "list_tables", {"connector_id": BIG_CONNECTOR_ID, "catalog": BIG_CATALOG, "schema": BIG_SCHEMA}
+        )
+        tables = server.answer(5)
+        server.send({"jsonrpc": "2.0", "id": 6, "method": "no/such/method"})
+        unknown = server.answer(6)
+        assert server.process.stdin is not None
+        server.process.stdin.close()
+        code, _ = wait_exit(server.process, SHUTDOWN_LIMIT)
+        server.stdout.join()
+        server.stderr.join()
+
+    assert code == 0
+    assert initialized["result"]["protocolVersion"] == "2025-11-25"
+    assert len(tools["result"]["tools"]) == 13
+    assert found["result"]["content"][0]["text"].splitlines()[1] == "connectorName: Café Orders"
+    assert missing["result"]["isError"] is True
+    assert tables["result"]["content"][0]["text"].startswith("1,500 tables in connector")
+    assert unknown["error"]["code"] == -32601
+    messages = assert_only_json_rpc(server.stdout.lines)
+    assert [m.get("id") for m in messages if "id" in m] == [1, 2, 3, 4, 5, 6]
+    assert "DEBUG" in server.stderr.text()  # the logs went somewhere: to stderr
+
+
+def test_closing_stdin_ends_the_stdio_server_promptly_and_answers_calls_in_flight(sandbox: Sandbox) -> None:
+    with stdio_process(sandbox.env()) as server:
+        server.handshake()
+        hold_upstream(sandbox)
+        server.call_tool(2, "get_connector", {"connector_id": SLOW_CONNECTOR})
+        wait_for_upstream(sandbox, SLOW_PATH)
+        assert server.process.stdin is not None
+        server.process.stdin.close()
+        code, took = wait_exit(server.process, SHUTDOWN_LIMIT)
+        server.stdout.join()
+        server.stderr.join()
+
+    assert took < SHUTDOWN_LIMIT, f"{took:.2f} s"
+    assert code == 0
+    messages = assert_only_json_rpc(server.stdout.lines)
+    assert messages[-1] == {"jsonrpc": "2.0", "id": 2, "error": {"code": -32000, "message": "Connection closed"}}
+    assert server.stderr.text() == ""
+    print(f"\nstdio: exited {took:.2f} s after stdin closed")
+
+
+def test_sigterm_ends_the_stdio_server_promptly(sandbox: Sandbox) -> None:
+    with stdio_process(sandbox.env()) as server:
+        server.handshake()
+        hold_upstream(sandbox)
+        server.call_tool(2, "get_connector", {"connector_id": SLOW_CONNECTOR})
+        wait_for_upstream(sandbox, SLOW_PATH)
+        server.process.send_signal(signal.SIGTERM)
+        code, took = wait_exit(server.process, SHUTDOWN_LIMIT)
+        server.stdout.join()
+        server.stderr.join()
+
+    assert took < SHUTDOWN_LIMIT, f"{took:.2f} s"
+    assert code in ENDED_BY_SIGTERM
+    assert_only_json_rpc(server.stdout.lines)
+    assert "Traceback" not in server.stderr.text()
+    print(f"\nstdio: exited {took:.2f} s after SIGTERM")
