@@ -1,4 +1,4 @@
-"""serving.ShutdownGuard in-process: every response ends complete, whatever cut its request short."""
+"""http_guards.ShutdownGuard in-process: every response ends complete, whatever cut its request short."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import anyio
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from databasin_mcp.serving import ShutdownGuard
+from databasin_mcp.http_guards import ShutdownGuard
 
 pytestmark = pytest.mark.anyio
 
