@@ -18,7 +18,7 @@ import anyio
 from .cache import ListingCache
 from .client import DatabasinClient
 from .config import Settings
-from .errors import DatabasinError, InvalidArgumentError
+from .errors import DatabasinError, InvalidArgumentError, NotFoundError
 from .models import Catalog, Column, Connector, ConnectorChanges, Project, Schema, Table
 from .redact import MASK
 from .shaping import Answer, available_fields, cap_text, choose_fields, fold, listing, number, record
@@ -295,9 +295,21 @@ class Operations:
             )
         try:
             await self.client.delete_connector(connector_id)
+        except NotFoundError:
+            # The look-up above found it. A retried DELETE whose first attempt went through (its answer
+            # lost) meets a 404: look again rather than guess, and say deleted only if it is gone.
+            if not await self._gone(connector_id):
+                raise
         finally:
             self.cache.clear()
         return Answer(f"Deleted {what}. Pipelines that used it will now fail.", {"deleted": True, **summary})
+
+    async def _gone(self, connector_id: int) -> bool:
+        try:
+            await self.client.get_connector(connector_id)
+        except NotFoundError:
+            return True
+        return False
 
     # --- actions -------------------------------------------------------------------------------
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, get_args
 
 import httpx
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import CallToolResult, InputRequiredResult
 from pydantic import ValidationError
 
@@ -98,10 +99,36 @@ def select_tools(settings: Settings) -> list[ToolSpec]:
     return chosen
 
 
+class TextKeepingMetadata(FuncMetadata):
+    """The SDK's argument handling, except that a string given for a text parameter stays that string.
+
+    The SDK JSON-decodes string arguments of every parameter not annotated exactly `str` (for clients
+    that send lists as JSON text). Optional text parameters are `str | None`, so a schema named "null"
+    became None (the filter silently dropped) and a password "[]" was refused as not a string.
+    """
+
+    def pre_parse_json(self, data: dict[str, Any]) -> dict[str, Any]:
+        parsed = super().pre_parse_json(data)
+        # By argument name: `schema` is an alias (the SDK renames fields that shadow BaseModel's).
+        fields = {field.alias or name: field for name, field in self.arg_model.model_fields.items()}
+        for name, value in data.items():
+            field = fields.get(name)
+            if isinstance(value, str) and field is not None and str in get_args(field.annotation):
+                parsed[name] = value
+        return parsed
+
+
 def build_tool(spec: ToolSpec, settings: Settings) -> Tool:
     """A registered tool with a compact input schema (and project_id required unless defaulted)."""
     tool = Tool.from_function(
         spec.fn, name=spec.name, description=spec.description, annotations=spec.annotations, structured_output=True
+    )
+    sdk = tool.fn_metadata
+    tool.fn_metadata = TextKeepingMetadata(
+        arg_model=sdk.arg_model,
+        output_schema=sdk.output_schema,
+        output_model=sdk.output_model,
+        wrap_output=sdk.wrap_output,
     )
     schema = compact_schema(tool.parameters)
     properties = schema["properties"]

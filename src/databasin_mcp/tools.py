@@ -477,6 +477,8 @@ def error_result(text: str) -> CallToolResult:
 
 _WRITES = {"create_connector", "update_connector", "delete_connector", "refresh_connector_metadata"}
 _CONNECTOR_TOOLS = {"get_connector", "update_connector", "delete_connector", "test_connector"}
+# "Catalog 'x' not found for connector 7" is about the catalog, not the connector.
+_NAMES_METADATA = re.compile(r"\b(catalog|schema|table)s?\b", re.IGNORECASE)
 
 
 def error_text(error: DatabasinError, tool: str, subject: Mapping[str, Any]) -> str:
@@ -484,11 +486,20 @@ def error_text(error: DatabasinError, tool: str, subject: Mapping[str, Any]) -> 
     connector_id = subject.get("connector_id")
     upstream = error.upstream_message if isinstance(error, APIStatusError) else None
     if isinstance(error, NotFoundError):
-        about_connector = tool in _CONNECTOR_TOOLS or upstream is None or "connector" in upstream.lower()
+        about_connector = (
+            tool in _CONNECTOR_TOOLS
+            or upstream is None
+            or ("connector" in upstream.lower() and not _NAMES_METADATA.search(upstream))
+        )
         if connector_id is not None and about_connector:
             return (
                 f"Connector {connector_id} not found. "
                 "Find IDs with list_connectors(project_id=...) or find_connectors(query=...)."
+            )
+        if connector_id is None:  # list_projects, list_connectors, find_connectors, create_connector
+            return (
+                f"Not found: {upstream or 'the API answered 404'}. "
+                "Check that DATABASIN_API_URL is the Databasin API's base URL."
             )
         return (
             f"Not found: {upstream or 'the API answered 404'}. "

@@ -1,0 +1,350 @@
+"""Secrets (issue 6): an upstream that leaks passwords everywhere, and not one leaves the server.
+
+1. End to end: a sandbox started with --leak-secrets echoes every connector's password, an API secret,
+   a private key and a JDBC URL with credentials in every connector body, puts the password into its
+   metadata and validation errors ("[connectorPassword=...]") and into failed connection tests. The real
+   server runs at DEBUG over stdio with its token in a file; every tool is called (errors first, before
+   anything could teach the server which values are secret), and every result's text and structured
+   content, and everything the process wrote to stderr, is scanned for the secrets and the token.
+2. In process, respx plays an upstream that leaks in more shapes: secret fields at any depth,
+   connection strings, credentials in URLs, "key=value" and JSON fragments in error bodies, test
+   messages and metadata rows, HTML error pages and bodies that are not JSON.
+A secret counts as leaked when any 12-character piece of it shows (up to 16 characters: the whole
+value), so a URL masked up to the first "@" of a password that contains one is still a leak.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+from mcp import Client
+
+from databasin_mcp.redact import mask_text, scrub
+from databasin_mcp.sandbox.seed import (
+    BIG_CATALOG,
+    BIG_CONNECTOR_ID,
+    BIG_SCHEMA,
+    PROJECT_95,
+    UNREACHABLE_CONNECTOR_ID,
+    UNTESTABLE_CONNECTOR_ID,
+    WRONG_PASSWORD,
+    WRONG_PASSWORD_CONNECTOR_ID,
+)
+from tests.conftest import API_TOKEN, ServerFactory
+from tests.e2e.processes import Sandbox, clean_env, sandbox_process
+
+from .support import SandboxApi, call, stdio_session, strings_of, text, write_token
+
+pytestmark = pytest.mark.anyio
+WINDOW = 12
+
+
+def pieces(secret: str) -> set[str]:
+    """Every WINDOW-character piece of a secret (the whole secret when it is 16 characters or fewer)."""
+    if len(secret) <= 16:
+        return {secret}
+    return {secret[i : i + WINDOW] for i in range(len(secret) - WINDOW + 1)}
+
+
+def leaked(haystack: str, secrets: Iterable[str]) -> list[str]:
+    return sorted(secret for secret in secrets if any(piece in haystack for piece in pieces(secret)))
+
+
+def assert_clean(haystack: str, secrets: Iterable[str], where: str) -> None:
+    found = leaked(haystack, secrets)
+    assert not found, f"{where} shows (part of) {found!r}:\n{haystack[:4000]}"
+
+
+# --- 1. end to end -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def leaky() -> Iterator[Sandbox]:
+    with sandbox_process("--leak-secrets", "--rate-limit", "0", "--refresh-seconds", "0") as running:
+        yield running
+
+
+def secrets_in(body: Any) -> set[str]:
+    """The secret values a leaky connector body carries (read straight from the sandbox)."""
+    found: set[str] = set()
+    if isinstance(body, list):
+        for item in body:
+            found |= secrets_in(item)
+    elif isinstance(body, dict):
+        for key in ("connectorPassword", "apiSecret"):
+            if isinstance(body.get(key), str) and body[key] != WRONG_PASSWORD:
+                found.add(body[key])
+        if isinstance(body.get("privateKey"), str):
+            found.add(body["privateKey"].split("\n")[1])  # the key material between the PEM lines
+    return found
+
+
+@pytest.mark.e2e
+async def test_no_secret_reaches_an_agent_or_the_log(leaky: Sandbox, tmp_path: Path) -> None:
+    api = SandboxApi(leaky)
+    # A password that masking by pattern alone gets wrong: it has the URL's own separators in it.
+    awkward = f"p@ss/w0rd:{uuid.uuid4().hex[:8]}!"
+    awkward_id = api.create(
+        "Awkward Secret Store",
+        "proj-012",
+        connectorUsername="svc",
+        connectorPassword=awkward,
+        connectorHost="db.awkward.example.com",
+        connectorPort="5432",
+        connectorDatabaseName="sales",
+    )
+    created_password = f"Cr3ate-{uuid.uuid4().hex[:10]}!"
+    updated_password = f"Upd@te/{uuid.uuid4().hex[:10]}#"
+    token_file = tmp_path / "token"
+    write_token(token_file, leaky.token)
+    env = clean_env(
+        DATABASIN_API_URL=leaky.url,
+        DATABASIN_TOKEN_FILE=str(token_file),
+        DATABASIN_LOG_LEVEL="DEBUG",
+        DATABASIN_RETRY_BACKOFF="0.01",
+        DATABASIN_CACHE_TTL="0",
+    )
+    errlog = tmp_path / "server-stderr.log"
+    shown: list[tuple[str, str]] = []  # (what was called, everything it showed)
+
+    async def show(client: Client, tool: str, arguments: dict[str, Any], *, error: bool | None = None) -> Any:
+        result = await call(client, tool, arguments)
+        assert "failed unexpectedly" not in text(result)
+        if error is not None:
+            assert result.is_error is error, text(result)
+        shown.append((f"{tool}({arguments})", strings_of(result)))
+        return result
+
+    async with stdio_session(env, errlog) as client:
+        # Errors first: the server has not yet seen any of these passwords, so only masking by shape works.
+        metadata = {"connector_id": BIG_CONNECTOR_ID}
+        await show(client, "list_schemas", {**metadata, "catalog": "no_such_catalog"}, error=True)
+        await show(client, "list_tables", {**metadata, "catalog": BIG_CATALOG, "schema": "nope"}, error=True)
+        await show(
+            client, "list_columns", {**metadata, "catalog": BIG_CATALOG, "schema": BIG_SCHEMA, "table": "x"}, error=True
+        )
+        await show(client, "test_connector", {"connector_id": UNTESTABLE_CONNECTOR_ID}, error=True)
+        await show(client, "test_connector", {"connector_id": UNREACHABLE_CONNECTOR_ID}, error=False)
+        await show(client, "test_connector", {"connector_id": WRONG_PASSWORD_CONNECTOR_ID, "details": True})
+        await show(client, "get_connector", {"connector_id": awkward_id, "fields": ["*"]}, error=False)
+        await show(client, "list_connectors", {"project_id": "proj-012", "fields": ["*"]}, error=False)
+        await show(client, "find_connectors", {"query": "awkward", "fields": ["*"]}, error=False)
+        await show(client, "list_projects", {}, error=False)
+        await show(client, "list_connectors", {"project_id": PROJECT_95, "fields": ["*"], "limit": 200}, error=False)
+        await show(client, "get_connector", {"connector_id": BIG_CONNECTOR_ID, "fields": ["*"]}, error=False)
+        created = await show(
+            client,
+            "create_connector",
+            {
+                "name": "Leaky Create",
+                "connector_type": "RDBMS",
+                "institution_id": 4,
+                "project_id": "proj-012",
+                "host": "unreachable-leaky.internal.example.com",  # so its test fails, echoing the password
+                "username": "svc",
+                "password": created_password,
+                "test": True,
+            },
+            error=False,
+        )
+        new_id = created.structured_content["connector_id"]
+        await show(client, "update_connector", {"connector_id": new_id, "password": updated_password}, error=False)
+        await show(client, "test_connector", {"connector_id": new_id, "details": True}, error=False)
+        await show(client, "get_connector", {"connector_id": new_id, "fields": ["*"]}, error=False)
+        await show(client, "refresh_connector_metadata", {"connector_id": new_id}, error=False)
+        await show(client, "list_catalogs", metadata, error=False)
+        await show(client, "list_schemas", {**metadata, "catalog": BIG_CATALOG}, error=False)
+        await show(client, "delete_connector", {"connector_id": new_id}, error=False)
+        await show(client, "delete_connector", {"connector_id": new_id, "confirm": True}, error=False)
+        # The token in the file changes; the 401 makes the server re-read it.
+        rotated = f"rotated-{uuid.uuid4().hex}"
+        api.rotate_token(rotated)
+        write_token(token_file, rotated)
+        await show(client, "get_connector", {"connector_id": awkward_id}, error=False)
+
+    secrets = secrets_in(api.get("/api/connector")) | secrets_in(api.get(f"/api/connector/{BIG_CONNECTOR_ID}"))
+    secrets |= {awkward, created_password, updated_password, leaky.token, rotated}
+    assert len(secrets) > 800  # the sandbox did leak: every seed connector's password, API secret and key
+    for where, everything in shown:
+        assert_clean(everything, secrets, where)
+        assert f"'{WRONG_PASSWORD}'" not in everything  # "(using password: 'wrong')", too short for pieces
+    log = errlog.read_text(encoding="utf-8")
+    assert " DEBUG " in log  # the scan below read a real DEBUG log
+    assert "Traceback" not in log
+    assert_clean(log, secrets, "the server's stderr")
+
+
+# --- 2. more shapes, in process ------------------------------------------------------------------------------
+
+
+class LeakyApi:
+    """An upstream that leaks a fresh secret in every shape it can; `secrets` lists them all."""
+
+    def __init__(self, router: respx.Router) -> None:
+        self.secrets: list[str] = []
+        router.route().mock(side_effect=self.answer)
+
+    def secret(self) -> str:
+        value = f"S3c-{uuid.uuid4().hex[:12]}!"
+        self.secrets.append(value)
+        return value
+
+    def awkward(self) -> str:
+        """A password with a URL's own separators in it: "@" and "/"."""
+        value = f"p@ss/{uuid.uuid4().hex[:12]}"
+        self.secrets.append(value)
+        return value
+
+    def pem(self) -> str:
+        material = uuid.uuid4().hex * 2
+        self.secrets.append(material)
+        return f"-----BEGIN PRIVATE KEY-----\nMIIE{material}\n-----END PRIVATE KEY-----"
+
+    def connector(self, cid: int) -> dict[str, Any]:
+        s = self.secret
+        return {
+            "connectorID": cid,
+            "connectorName": f"Leaky {cid}",
+            "connectorType": "RDBMS",
+            "internalID": "proj-001",
+            "connectorPassword": s(),
+            "sshKey": s(),
+            "api_key": s(),
+            "options": {"clientSecret": s(), "connectionString": f"Server=h;User Id=sa;Password={s()};Encrypt=yes"},
+            "credentials": [{"user": "svc", "secret": s()}],
+            "jdbcUrl": f"jdbc:postgresql://svc:{s()}@db.example.com:5432/sales",
+            "mongoUri": f"mongodb+srv://admin:{s()}@cluster0.example.net/?retryWrites=true",
+            "notes": f"password is {s()}",
+            "lastError": f'login failed: {{"connectorPassword": "{s()}"}}',
+            "auditTrail": f"apiSecret={s()}; db_password={s()}; token: {s()}",
+        }
+
+    def answer(self, request: httpx.Request) -> httpx.Response:
+        path, method = request.url.path, request.method
+        s = self.secret
+        if path == "/api/connector" and method == "GET":
+            return httpx.Response(200, json=[self.connector(7), self.connector(8)])
+        if path == "/api/connector" and method == "POST":
+            return httpx.Response(400, json={"message": f"Weak password={s()}; connectorPassword={s()} rejected"})
+        if path == "/api/connector/7" and method == "GET":
+            return httpx.Response(200, json=json.dumps(self.connector(7)))  # encoded twice, as the real one does
+        if path == "/api/connector/8" and method == "GET":
+            return httpx.Response(200, json=self.connector(8))
+        if path == "/api/connector/8" and method == "PUT":
+            return httpx.Response(
+                500, text=f"<html><body><h1>500</h1><p>postgres://admin:{s()}@db failed</p></body></html>"
+            )
+        if path == "/api/connector/8" and method == "DELETE":
+            # Not JSON (cut short), with a key in it: the error quotes the start of the body.
+            return httpx.Response(200, content=f'{{"message": "deleted", "key": "{self.pem()}'.encode())
+        if path == "/api/connector/7/test":
+            return httpx.Response(
+                200,
+                json={
+                    "success": False,
+                    "message": f"Login failed for 'svc' (connectorPassword={s()})",
+                    "error": f"password '{s()}' rejected",
+                    "details": {
+                        "apiKey": s(),
+                        "url": f"https://svc:{s()}@host.example.com/x",
+                        "note": f"pwd={s()}",
+                        "dsn": f"could not reach postgresql://svc:{self.awkward()}@db.example.com:5432/x (timeout)",
+                        "config": f"auth=keypair privateKey={self.pem()} user=svc",
+                    },
+                },
+            )
+        if path == "/api/connector/7/refresh":
+            return httpx.Response(502, json={"error": "Bad Gateway", "message": f"upstream secret: {s()}"})
+        if path == "/api/connector/7/catalogs":
+            return httpx.Response(200, json=[{"catalogName": "sales", "description": f"owner token={s()}"}])
+        if path == "/api/connector/7/schemas":
+            return httpx.Response(404, json={"message": f"Catalog 'x' not found [connectorPassword={s()}]"})
+        if path == "/api/connector/7/tables":
+            return httpx.Response(
+                200, json=[{"tableName": "orders", "connectionSecret": s(), "ddlUrl": f"s3://k:{s()}@b"}]
+            )
+        if path == "/api/connector/7/columns":
+            return httpx.Response(
+                200, json=[{"columnName": "dsn", "dataType": "TEXT", "defaultValue": f"mysql://root:{s()}@h/db"}]
+            )
+        return httpx.Response(404, json={"status": 404, "error": "Not Found", "path": path})
+
+
+CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("list_schemas", {"connector_id": 7, "catalog": "x"}),  # an error before anything was learnt
+    (
+        "create_connector",
+        {"name": "N", "connector_type": "RDBMS", "institution_id": 1, "project_id": "p", "password": "Cr3ate-pass!"},
+    ),
+    ("list_projects", {}),
+    ("list_connectors", {"project_id": "proj-001", "fields": ["*"]}),
+    ("find_connectors", {"query": "leaky", "fields": ["*"]}),
+    ("get_connector", {"connector_id": 7, "fields": ["*"]}),
+    ("get_connector", {"connector_id": 8, "fields": ["*"]}),
+    ("update_connector", {"connector_id": 8, "password": "Upd@te/pass#"}),
+    ("delete_connector", {"connector_id": 8, "confirm": True}),
+    ("test_connector", {"connector_id": 7, "details": True}),
+    ("refresh_connector_metadata", {"connector_id": 7}),
+    ("list_catalogs", {"connector_id": 7}),
+    ("list_tables", {"connector_id": 7, "fields": ["*"]}),
+    ("list_columns", {"connector_id": 7, "table": "t", "fields": ["*"]}),
+]
+
+
+async def test_no_leak_shape_survives(
+    make_server: ServerFactory, router: respx.Router, caplog: pytest.LogCaptureFixture
+) -> None:
+    upstream = LeakyApi(router)
+    caplog.set_level(logging.DEBUG)
+    shown: list[tuple[str, str]] = []
+    async with Client(make_server()) as client:
+        for tool, arguments in CALLS:
+            result = await call(client, tool, arguments)
+            assert "failed unexpectedly" not in text(result)
+            shown.append((f"{tool}({arguments})", strings_of(result)))
+
+    secrets = [*upstream.secrets, "Cr3ate-pass!", "Upd@te/pass#", API_TOKEN]
+    assert len(upstream.secrets) > 60
+    for where, everything in shown:
+        assert_clean(everything, secrets, where)
+    for record in caplog.records:
+        assert_clean(record.getMessage(), secrets, f"log record {record.name}")
+
+
+# --- 3. the shapes above, one by one ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("leaky_text", "masked"),
+    [
+        # A key that ends in a secret word (the sandbox's own "[connectorPassword=...]").
+        ("not found [connectorPassword=pw-1234abcd]", "not found [connectorPassword=***"),
+        ("db_password=hunter22; user=sa", "db_password=***; user=sa"),
+        ('{"apiSecret": "sk_live_0123"}', '{"apiSecret": ***}'),
+        # A password holding the URL's own separators is masked to the host, not to its first "@".
+        ("postgresql://svc:p@ss/w0rd!@db:5432/x (timeout)", "postgresql://svc:***@db:5432/x (timeout)"),
+        # A PEM key, whole or cut short by an excerpt.
+        ("k=-----BEGIN PRIVATE KEY-----\nMIIEabc\n-----END PRIVATE KEY----- ok", "k=*** ok"),
+        ('{"key": "-----BEGIN RSA PRIVATE KEY-----\\nMIIEabc', '{"key": "***'),
+        # Left alone: a port and an "@" in a path, our own URLs, ordinary words.
+        ("https://h:8080/users/a@b.example", "https://h:8080/users/a@b.example"),
+        ("The Databasin API at http://127.0.0.1:46077 did not answer in time.", None),
+        ("tokenCount: 5, maxTokens: 7, schema: public", None),
+    ],
+)
+def test_masking_by_shape(leaky_text: str, masked: str | None) -> None:
+    assert mask_text(leaky_text) == (leaky_text if masked is None else masked)
+
+
+def test_a_record_never_shows_its_own_secret_elsewhere() -> None:
+    password = f"p@ss/{uuid.uuid4().hex[:8]}"
+    record = {"connectorPassword": password, "jdbcUrl": f"jdbc:x://u:{password}@h/db", "note": f"set to {password}"}
+    assert scrub([record]) == [{"jdbcUrl": "jdbc:x://u:***@h/db", "note": "set to ***"}]
