@@ -9,6 +9,7 @@ are masked.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable
@@ -29,16 +30,27 @@ _KEY_QUALIFIERS = frozenset(
 )
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 
-# scheme://user:password@host  ->  scheme://user:***@host
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@]*):([^\s@/]+)@")
-# password=..., pwd: ..., "secret": "..." inside free text and connection strings.
+# scheme://user:password@host  ->  scheme://user:***@host; the password runs to the last "@" before the
+# host, since passwords contain "@" and "/" too (p@ss/word), unencoded in what backends echo. A port
+# (host:8080/path@x) is not a password.
+_URL_CREDENTIALS = re.compile(
+    r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@]*):(?!\d{1,5}(?:[/?#\s]|$))(\S+)@(?=[^\s@]*(?:\s|$))"
+)
+# password=..., pwd: ..., "secret": "..." inside free text and connection strings; also a key that only
+# ends in one of these words (connectorPassword=..., db_password: ..., "apiSecret": "..."), as APIs echo them.
 _ASSIGNED_SECRET = re.compile(
     r"""(?ix)
-    \b(password|passwd|pwd|secret|client_secret|api[_-]?key|access[_-]?key|secret[_-]?key|token|passphrase)
+    \b([a-z0-9_]*?(?:password|passwd|pwd|secret|api[_-]?key|access[_-]?key|secret[_-]?key|token|passphrase))
     (["']?\s*[=:]\s*)
     ("[^"]*"|'[^']*'|[^\s;&,)"'}]+)
     """
 )
+# A PEM private key anywhere in text; cut short (an excerpt), everything after its first line.
+_PRIVATE_KEY = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:.*?-----END [A-Z0-9 ]*PRIVATE KEY-----|.*)", re.DOTALL
+)
+# Every pattern above and below needs one of these: text without any cannot hold a credential.
+_MIGHT_HOLD_SECRET = re.compile(r"(?i)://|-----BEGIN|pass|pwd|secret|key|token")
 # "password 'x'", "password is hunter2": a quoted value, or a word with a digit or symbol in it.
 _STATED_SECRET = re.compile(
     r"""(?ix)
@@ -63,8 +75,12 @@ def remembered_secrets() -> frozenset[str]:
     return frozenset(_remembered)
 
 
+@functools.lru_cache(maxsize=4096)
 def is_secret_field(name: str) -> bool:
-    """Whether a field name looks like it holds a secret (connectorPassword, api_key, ...)."""
+    """Whether a field name looks like it holds a secret (connectorPassword, api_key, ...).
+
+    Cached: a listing asks about the same few names for every one of thousands of records.
+    """
     words = [w.lower() for w in _WORD.findall(name)]
     if not words:
         return False
@@ -79,6 +95,9 @@ def mask_text(text: str, known_secrets: Iterable[str] = ()) -> str:
         # Short values would mask ordinary words; a 1-3 character secret is not worth protecting that way.
         if len(secret) >= 4 and secret in text:
             text = text.replace(secret, MASK)
+    if not _MIGHT_HOLD_SECRET.search(text):
+        return text  # one scan instead of four for the table and column names that make up most text
+    text = _PRIVATE_KEY.sub(MASK, text)
     text = _URL_CREDENTIALS.sub(rf"\1:{MASK}@", text)
     text = _ASSIGNED_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     return _STATED_SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
@@ -92,13 +111,12 @@ def scrub(value: Any, known_secrets: Iterable[str] = ()) -> Any:
 
 def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, dict):
-        kept = {}
-        for key, item in value.items():
-            if not is_secret_field(str(key)):
-                kept[key] = _scrub(item, secrets)
-            elif isinstance(item, str):
-                remember_secret(item)  # the upstream leaked it once: mask it wherever it shows up again
-        return kept
+        leaked = tuple(item for key, item in value.items() if is_secret_field(str(key)) and isinstance(item, str))
+        for item in leaked:
+            remember_secret(item)  # the upstream leaked it once: mask it wherever it shows up again
+        # ...starting with the rest of this record (a JDBC URL next to the password it holds).
+        inner = secrets + leaked
+        return {key: _scrub(item, inner) for key, item in value.items() if not is_secret_field(str(key))}
     if isinstance(value, list):
         return [_scrub(item, secrets) for item in value]
     if isinstance(value, str):
