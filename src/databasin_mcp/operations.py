@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -370,13 +371,12 @@ class Operations:
     async def list_catalogs(
         self, *, connector_id: int, name_contains: str | None = None, limit: int = 50, offset: int = 0
     ) -> Answer:
-        catalogs = await self.cache.get_or_fetch(
-            ("catalogs", connector_id), lambda: self.client.list_catalogs(connector_id)
+        catalogs = await self._metadata_rows(
+            ("catalogs", connector_id), Catalog, lambda: self.client.list_catalogs(connector_id)
         )
         return self._metadata_listing(
             catalogs,
             Catalog,
-            "catalogName",
             noun="catalogs",
             scope=f"in connector {connector_id}",
             name_contains=name_contains,
@@ -394,14 +394,13 @@ class Operations:
         limit: int = 50,
         offset: int = 0,
     ) -> Answer:
-        schemas = await self.cache.get_or_fetch(
-            ("schemas", connector_id, catalog), lambda: self.client.list_schemas(connector_id, catalog=catalog)
+        schemas = await self._metadata_rows(
+            ("schemas", connector_id, catalog), Schema, lambda: self.client.list_schemas(connector_id, catalog=catalog)
         )
         scope = f"in connector {connector_id}" + (f", catalog {catalog}" if catalog else "")
         return self._metadata_listing(
             schemas,
             Schema,
-            "schemaName",
             noun="schemas",
             scope=scope,
             name_contains=name_contains,
@@ -421,8 +420,9 @@ class Operations:
         limit: int = 50,
         offset: int = 0,
     ) -> Answer:
-        tables = await self.cache.get_or_fetch(
+        tables = await self._metadata_rows(
             ("tables", connector_id, catalog, schema),
+            Table,
             lambda: self.client.list_tables(connector_id, catalog=catalog, schema=schema),
         )
         where = ".".join(part for part in (catalog, schema) if part)
@@ -430,7 +430,6 @@ class Operations:
         return self._metadata_listing(
             tables,
             Table,
-            "tableName",
             noun="tables",
             scope=scope,
             name_contains=name_contains,
@@ -451,15 +450,15 @@ class Operations:
         limit: int = 100,
         offset: int = 0,
     ) -> Answer:
-        columns = await self.cache.get_or_fetch(
+        columns = await self._metadata_rows(
             ("columns", connector_id, catalog, schema, table),
+            Column,
             lambda: self.client.list_columns(connector_id, table=table, catalog=catalog, schema=schema),
         )
         where = ".".join(part for part in (catalog, schema, table) if part)
         return self._metadata_listing(
             columns,
             Column,
-            None,
             noun="columns",
             scope=f"of {where} (connector {connector_id})",
             name_contains=name_contains,
@@ -532,11 +531,29 @@ class Operations:
             page_note=_activity_note if folded else None,
         )
 
+    async def _metadata_rows(
+        self, key: tuple[Any, ...], model: type[MetadataRecord], fetch: Callable[[], Awaitable[list[Any]]]
+    ) -> MetadataRows:
+        """A metadata listing as plain rows in display order, from the cache or the API."""
+
+        async def load() -> MetadataRows:
+            records = await fetch()
+            available = available_fields(list(model.model_fields), (r.extra_fields() for r in records))
+            rows = []
+            for index, item in enumerate(records):
+                rows.append(item.as_row())
+                records[index] = None  # rows are what is kept: a model a row is made from may go
+            if (order := _LISTING_ORDER[model]) is not None:
+                # Sorted by name so that paging is stable and predictable; columns keep table order.
+                rows.sort(key=lambda row: fold(str(row.get(order) or "")))
+            return MetadataRows(rows, available)
+
+        return await self.cache.get_or_fetch(key, load)
+
     def _metadata_listing(
         self,
-        records: Sequence[Catalog | Schema | Table | Column],
-        model: type[Catalog | Schema | Table | Column],
-        sort_field: str | None,
+        listed: MetadataRows,
+        model: type[MetadataRecord],
         *,
         noun: str,
         scope: str,
@@ -545,14 +562,12 @@ class Operations:
         limit: int,
         offset: int,
     ) -> Answer:
-        rows = [r.as_row() for r in records]
         name_field = next(iter(model.model_fields))
-        if sort_field:
-            # Sorted by name so that paging is stable and predictable; columns keep table order.
-            rows.sort(key=lambda row: fold(str(row.get(sort_field) or "")))
-        matching = [row for row in rows if name_contains is None or fold(name_contains) in fold(str(row[name_field]))]
-        available = available_fields(list(model.model_fields), (r.extra_fields() for r in records))
-        shown, left_out = choose_fields(fields, model.DEFAULT_LIST_FIELDS, available)
+        matching = listed.rows
+        if name_contains is not None:
+            wanted = fold(name_contains)
+            matching = [row for row in listed.rows if wanted in fold(str(row[name_field]))]
+        shown, left_out = choose_fields(fields, model.DEFAULT_LIST_FIELDS, listed.available)
         return listing(
             noun=noun,
             rows=matching,
@@ -562,10 +577,28 @@ class Operations:
             limit=limit,
             max_chars=self.settings.max_chars,
             scope=scope,
-            matched_of=len(rows) if name_contains else None,
+            matched_of=len(listed.rows) if name_contains else None,
             filter_note=_describe_filters(name_contains=name_contains),
             empty_hint="" if name_contains else "Nothing here: check the names, or run refresh_connector_metadata.",
         )
+
+
+MetadataRecord = Catalog | Schema | Table | Column
+# The field a listing is sorted by; None keeps the API's order (a table's columns).
+_LISTING_ORDER: dict[type[MetadataRecord], str | None] = {
+    Catalog: "catalogName",
+    Schema: "schemaName",
+    Table: "tableName",
+    Column: None,
+}
+
+
+@dataclass(frozen=True)
+class MetadataRows:
+    """A metadata listing as the cache keeps it: plain rows (a third of the models' memory), in order."""
+
+    rows: list[dict[str, Any]]
+    available: list[str]
 
 
 def _project_row(project: str, members: list[Connector], named: Project | None) -> dict[str, Any]:

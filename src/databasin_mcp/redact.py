@@ -104,21 +104,29 @@ def mask_text(text: str, known_secrets: Iterable[str] = ()) -> str:
 
 
 def scrub(value: Any, known_secrets: Iterable[str] = ()) -> Any:
-    """A copy of a JSON value with secret fields removed and credentials in strings masked."""
-    secrets = tuple(known_secrets)
-    return _scrub(value, secrets)
+    """A JSON value with secret fields removed and credentials in strings masked, in place.
+
+    In place because a listing of 20,000 tables is megabytes of objects: a scrubbed copy would
+    double the memory a large answer needs. Pass data nothing else holds (a freshly parsed body).
+    """
+    return _scrub(value, tuple(known_secrets))
 
 
 def _scrub(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, dict):
-        leaked = tuple(item for key, item in value.items() if is_secret_field(str(key)) and isinstance(item, str))
+        secret_keys = [key for key in value if is_secret_field(str(key))]
+        leaked = tuple(item for key in secret_keys if isinstance(item := value.pop(key), str))
         for item in leaked:
             remember_secret(item)  # the upstream leaked it once: mask it wherever it shows up again
         # ...starting with the rest of this record (a JDBC URL next to the password it holds).
         inner = secrets + leaked
-        return {key: _scrub(item, inner) for key, item in value.items() if not is_secret_field(str(key))}
+        for key, item in value.items():
+            value[key] = _scrub(item, inner)
+        return value
     if isinstance(value, list):
-        return [_scrub(item, secrets) for item in value]
+        for index, item in enumerate(value):
+            value[index] = _scrub(item, secrets)
+        return value
     if isinstance(value, str):
         return mask_text(value, secrets)
     return value
