@@ -325,7 +325,7 @@ async def test_400_carries_the_upstream_message(router: respx.Router, client: Da
     with pytest.raises(BadRequestError) as caught:
         await client.create_connector(ConnectorChanges(connector_type="RDBMS"))
     assert caught.value.upstream_message == "Missing required field: connectorName"
-    assert str(caught.value) == "Databasin API error 400 Bad Request: Missing required field: connectorName"
+    assert str(caught.value) == "Databasin API error 400 Bad Request: Missing required field: connectorName."
 
 
 async def test_404_is_not_retried(router: respx.Router, client: DatabasinClient) -> None:
@@ -405,7 +405,7 @@ async def test_get_retries_5xx_then_succeeds(
 async def test_get_gives_up_after_three_attempts(router: respx.Router, client: DatabasinClient) -> None:
     route = router.get("/api/connector/1").respond(500, json=error_body(500, "Internal Server Error", "boom"))
 
-    with pytest.raises(ServerError, match="Databasin API error 500 Internal Server Error: boom"):
+    with pytest.raises(ServerError, match=r"Databasin API error 500 Internal Server Error: boom\."):
         await client.get_connector(1)
     assert route.call_count == 3
 
@@ -770,7 +770,7 @@ async def test_an_echoed_password_never_reaches_an_exception_or_the_logs(
 
     assert "pa55-w0rd-x" not in str(caught.value)
     assert "pa55-w0rd-x" not in (caught.value.upstream_message or "")
-    assert str(caught.value) == "Databasin API error 400 Bad Request: Password *** is too weak for jdbc://a:***@h"
+    assert str(caught.value) == "Databasin API error 400 Bad Request: Password *** is too weak for jdbc://a:***@h."
     assert "pa55-w0rd-x" not in caplog.text
     assert TOKEN not in caplog.text
     assert "PUT /api/connector/5 -> 400" in caplog.text

@@ -366,7 +366,7 @@ async def test_server_errors_on_reads_suggest_trying_again(mcp: Client, router: 
     result = await mcp.call_tool("list_catalogs", {"connector_id": 1})
 
     assert text(result) == (
-        "Databasin API error 502 Bad Gateway (not a JSON body): Bad Gateway Try again; "
+        "Databasin API error 502 Bad Gateway (not a JSON body): Bad Gateway. Try again; "
         "if it keeps failing, the Databasin API is having trouble."
     )
     assert route.call_count == 3
@@ -503,7 +503,7 @@ async def test_an_ambiguous_create_failure_says_a_retry_is_safe(
     assert result.is_error
     assert text(result).endswith(
         "The connector may or may not have been created. Calling create_connector again is safe: "
-        "if the first attempt went through, it answers with the existing connector instead of a duplicate."
+        "it answers with the connector if the first attempt went through, and never makes a duplicate."
     )
     assert create.call_count == 1
 
@@ -790,3 +790,55 @@ async def test_no_tool_output_ever_carries_a_secret(mcp: Client, router: respx.R
         dumped = result.model_dump_json()
         for secret in LEAKED:
             assert secret not in dumped, (name, secret)
+
+
+async def test_a_failed_look_up_before_a_write_says_nothing_changed(mcp: Client, router: respx.Router) -> None:
+    router.get("/api/connector/101").respond(503)
+    put = router.put("/api/connector/101").respond(json={"status": "success"})
+
+    result = await mcp.call_tool("update_connector", {"connector_id": 101, "name": "x"})
+
+    assert text(result) == ("Databasin API error 503 Service Unavailable (empty body). Nothing was changed; try again.")
+    assert put.call_count == 0
+
+
+async def test_a_create_that_never_left_can_be_retried_at_once(
+    mcp: Client, router: respx.Router, listing: respx.Route
+) -> None:
+    create = router.post("/api/connector").mock(
+        side_effect=[httpx.ConnectError("refused")] * 3 + [httpx.Response(200, json={"connectorID": 790})]
+    )
+
+    failed = await mcp.call_tool("create_connector", CREATE_ARGS)
+    retried = await mcp.call_tool("create_connector", CREATE_ARGS)
+
+    assert text(failed).endswith(
+        "(refused or unreachable). Check DATABASIN_API_URL and that the API is up. Nothing was changed; try again."
+    )
+    assert text(retried).startswith("Created connector 790")
+    assert create.call_count == 4
+
+
+async def test_a_retry_after_an_unanswered_create_waits_instead_of_duplicating(
+    mcp: Client, router: respx.Router, listing: respx.Route, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create = router.post("/api/connector").mock(
+        side_effect=[httpx.ReadTimeout("slow"), httpx.Response(200, json={"connectorID": 791})]
+    )
+
+    await mcp.call_tool("create_connector", CREATE_ARGS)
+    waiting = await mcp.call_tool("create_connector", {**CREATE_ARGS, "name": " orders POSTGRES "})
+
+    assert not waiting.is_error
+    assert text(waiting).startswith(
+        "Not created: a create of ' orders POSTGRES ' in proj-001 got no answer 0 s ago and may still go through. "
+        "Check with find_connectors(query=' orders POSTGRES ') in a minute, or pass allow_duplicate=true"
+    )
+    assert waiting.structured_content == {"created": False, "connector_id": None, "pending": True}
+    assert create.call_count == 1
+
+    monkeypatch.setattr(operations, "UNANSWERED_CREATE_WINDOW", 0.0)
+    later = await mcp.call_tool("create_connector", CREATE_ARGS)
+
+    assert text(later).startswith("Created connector 791")
+    assert create.call_count == 2

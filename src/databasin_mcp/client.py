@@ -40,6 +40,7 @@ from .errors import (
     ResponseTooLargeError,
     TransportError,
     UpstreamTimeoutError,
+    sentence,
     status_error_class,
 )
 from .models import (
@@ -303,7 +304,15 @@ class DatabasinClient:
 
     # --- the request loop ---------------------------------------------------------
 
-    async def _request(
+    async def _request(self, method: str, path: str, **options: Any) -> Any:
+        """Send one API request with auth, retries and rate-limit waits; return the scrubbed JSON body."""
+        try:
+            return await self._attempts(method, path, **options)
+        except DatabasinError as error:
+            error.request_method = method
+            raise
+
+    async def _attempts(
         self,
         method: str,
         path: str,
@@ -315,7 +324,6 @@ class DatabasinClient:
         read_timeout: float | None = None,
         authenticated: bool = True,
     ) -> Any:
-        """Send one API request with auth, retries and rate-limit waits; return the scrubbed JSON body."""
         known_secrets = list(secrets or [])
         for secret in known_secrets:
             remember_secret(secret)
@@ -417,7 +425,9 @@ class DatabasinClient:
                         raw = await self._read_capped(response)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             # The request never left: the connection was refused or not made in time.
-            raise _NotSent(self._transport_error(exc)) from None
+            error = self._transport_error(exc)
+            error.maybe_sent = False
+            raise _NotSent(error) from None
         except (httpx.TransportError, TimeoutError) as exc:
             raise _MaybeSent(self._transport_error(exc)) from None
         logger.debug(
@@ -492,9 +502,9 @@ class DatabasinClient:
         upstream, excerpt = _error_text(raw, known_secrets)
         reason = httpx.codes.get_reason_phrase(status) or "Error"
         if upstream:
-            message = f"Databasin API error {status} {reason}: {upstream}"
+            message = f"Databasin API error {status} {reason}: {sentence(upstream)}"
         elif excerpt:
-            message = f"Databasin API error {status} {reason} (not a JSON body): {excerpt}"
+            message = f"Databasin API error {status} {reason} (not a JSON body): {sentence(excerpt)}"
         else:
             message = f"Databasin API error {status} {reason} (empty body)."
         return status_error_class(status)(message, status_code=status, upstream_message=upstream)

@@ -25,7 +25,14 @@ from pydantic import ValidationError
 
 from .client import DatabasinClient
 from .config import TOKEN_FILE_ENV, Settings, TokenRead, load_settings, validation_problems
-from .errors import AuthenticationError, DatabasinError, NotFoundError, TransportError, UpstreamTimeoutError
+from .errors import (
+    AuthenticationError,
+    DatabasinError,
+    NotFoundError,
+    TransportError,
+    UpstreamTimeoutError,
+    clause,
+)
 
 # A project no one has: the token check's listing is then empty, whatever the account holds.
 PROBE_PROJECT = "databasin-mcp-doctor-probe"
@@ -114,7 +121,7 @@ async def check_reachable(client: DatabasinClient, fix: str) -> Check:
     except TransportError:
         return Check(name, False, f"could not connect to {where}: {fix}")
     except DatabasinError as error:  # an error status, or an answer that is not JSON
-        return Check(name, False, f"GET /api/ping: {error} ({fix})")
+        return Check(name, False, f"GET /api/ping: {clause(str(error))} ({fix})")
     said = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
     if len(said) > _EXCERPT_CHARS:
         said = said[: _EXCERPT_CHARS - 1] + "…"

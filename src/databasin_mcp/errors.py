@@ -12,9 +12,24 @@ from __future__ import annotations
 class DatabasinError(Exception):
     """Base class: `str(error)` is a safe, complete sentence."""
 
+    # The HTTP method of the request that failed, set by the client: a failed GET before a write
+    # means the write was never sent.
+    request_method: str | None = None
+
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def sentence(text: str) -> str:
+    """`text` ending as a sentence does (the API's messages often have no final period)."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "…")) else f"{text}."
+
+
+def clause(text: str) -> str:
+    """`text` without its final period, to go inside a longer sentence."""
+    return text.strip().removesuffix(".")
 
 
 class InvalidArgumentError(DatabasinError):
@@ -82,6 +97,9 @@ class ServerError(APIStatusError):
 
 class TransportError(DatabasinError):
     """The request did not complete: refused, reset, or dropped mid-body."""
+
+    # False when the request certainly never reached the API (connection refused or not made).
+    maybe_sent: bool = True
 
 
 class UpstreamTimeoutError(TransportError):

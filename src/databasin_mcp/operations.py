@@ -9,6 +9,7 @@ before it is deleted, the before-and-after of an update.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -19,10 +20,10 @@ import anyio
 from .cache import ListingCache
 from .client import DatabasinClient
 from .config import Settings
-from .errors import DatabasinError, InvalidArgumentError, NotFoundError
+from .errors import DatabasinError, InvalidArgumentError, NotFoundError, TransportError
 from .models import Catalog, Column, Connector, ConnectorChanges, Project, Schema, Table
 from .redact import MASK
-from .shaping import Answer, available_fields, cap_text, choose_fields, fold, listing, number, record
+from .shaping import Answer, available_fields, cap_text, choose_fields, fold, listing, number, plain, record
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ PROJECT_FIELDS_NAMED = ("project_id", "name", "institution_id", "connectors", "t
 FIND_FIELDS = (*Connector.DEFAULT_LIST_FIELDS, "internalID")
 UPDATABLE = ("name", "host", "port", "database", "username", "password", "auth_type", "max_connections", "active")
 PROGRESS_INTERVAL = 1.0
+# How long a create that got no answer blocks a same-name create (it may still land upstream).
+UNANSWERED_CREATE_WINDOW = 120.0
 
 
 class Operations:
@@ -43,6 +46,8 @@ class Operations:
         self.client = client
         self.settings = settings
         self.cache = cache or ListingCache(settings.cache_ttl)
+        # (project, folded name) -> when a create got no answer (timeout, dropped, 5xx).
+        self._unanswered_creates: dict[tuple[str, str], float] = {}
 
     # --- projects and connectors ------------------------------------------------------------
 
@@ -193,6 +198,7 @@ class Operations:
         allow_duplicate: bool = False,
     ) -> Answer:
         project = self._project(project_id)
+        pending_key = (project, name.strip().casefold())
         changes = ConnectorChanges(
             name=name,
             connector_type=connector_type,
@@ -217,14 +223,28 @@ class Operations:
             ]
             if existing:
                 found = existing[0]
+                self._unanswered_creates.pop(pending_key, None)
                 return Answer(
                     f"Not created: {project} already has connector {found.connectorID} named "
                     f"{found.connectorName!r} ({found.connectorType}). Use connector_id={found.connectorID}, "
                     "or pass allow_duplicate=true to create another.",
                     {"created": False, "connector_id": found.connectorID, "duplicate": True},
                 )
+            if (waited := self._waiting_create(pending_key)) is not None:
+                return Answer(
+                    f"Not created: a create of {name!r} in {project} got no answer {waited:.0f} s ago and may "
+                    f"still go through. Check with find_connectors(query={name!r}) in a minute, or pass "
+                    "allow_duplicate=true to create another.",
+                    {"created": False, "connector_id": None, "pending": True},
+                )
         try:
             result = await self.client.create_connector(changes)
+        except TransportError as error:
+            # No answer does not mean no connector: the API may still be creating it. A retry
+            # in the next minutes must not make a second one before the first shows up.
+            if error.maybe_sent:
+                self._unanswered_creates[pending_key] = time.monotonic()
+            raise
         finally:
             self.cache.clear()  # even a failed create may have reached the server
         new_id = result.connectorID
@@ -241,6 +261,17 @@ class Operations:
             lines.append(test_answer.text)
             data["test"] = test_answer.data
         return Answer("\n".join(lines), data)
+
+    def _waiting_create(self, key: tuple[str, str]) -> float | None:
+        """Seconds since a create of this name got no answer, while that is recent enough to matter."""
+        started = self._unanswered_creates.get(key)
+        if started is None:
+            return None
+        waited = time.monotonic() - started
+        if waited > UNANSWERED_CREATE_WINDOW:
+            del self._unanswered_creates[key]
+            return None
+        return waited
 
     async def _test_after_create(self, connector_id: int) -> Answer:
         try:
@@ -662,4 +693,4 @@ def _literal(value: Any) -> str:
 
 
 def _show(value: Any) -> str:
-    return "(empty)" if value is None or value == "" else str(value)
+    return "(empty)" if value is None or value == "" else plain(value)

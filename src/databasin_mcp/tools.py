@@ -27,6 +27,7 @@ from .errors import (
     PermissionDeniedError,
     ServerError,
     TransportError,
+    clause,
 )
 from .operations import Operations
 from .shaping import ALL_FIELDS, Answer
@@ -498,22 +499,29 @@ def error_text(error: DatabasinError, tool: str, subject: Mapping[str, Any]) -> 
             )
         if connector_id is None:  # list_projects, list_connectors, find_connectors, create_connector
             return (
-                f"Not found: {upstream or 'the API answered 404'}. "
+                f"Not found: {clause(upstream or 'the API answered 404')}. "
                 "Check that DATABASIN_API_URL is the Databasin API's base URL."
             )
         return (
-            f"Not found: {upstream or 'the API answered 404'}. "
+            f"Not found: {clause(upstream or 'the API answered 404')}. "
             "Check the names with list_catalogs, list_schemas or list_tables."
         )
     if isinstance(error, BadRequestError):
-        return f"The Databasin API refused the request: {upstream or error}. Fix the arguments and call again."
+        return (
+            f"The Databasin API refused the request: {clause(upstream or str(error))}. "
+            "Fix the arguments and call again."
+        )
     if isinstance(error, PermissionDeniedError):
         return f"{error} This token may not do that; use a token with access to the connector's project."
     if isinstance(error, (ServerError, TransportError)):
+        never_sent = isinstance(error, TransportError) and not error.maybe_sent
+        if tool in _WRITES and (error.request_method == "GET" or never_sent):
+            # The look-up that comes before every write failed, or the write never left: nothing happened.
+            return f"{error} Nothing was changed; try again."
         if tool == "create_connector":
             return (
                 f"{error} The connector may or may not have been created. Calling create_connector again is safe: "
-                "if the first attempt went through, it answers with the existing connector instead of a duplicate."
+                "it answers with the connector if the first attempt went through, and never makes a duplicate."
             )
         if tool in _WRITES:
             target = f"get_connector(connector_id={connector_id})" if connector_id else "get_connector"

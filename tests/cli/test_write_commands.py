@@ -223,7 +223,7 @@ def test_update_asks_for_the_password_twice_without_echo(databasin: Databasin, i
 
 def test_update_activates(databasin: Databasin) -> None:
     result = databasin("connectors", "update", str(INACTIVE_CONNECTOR_ID), "--active")
-    assert result.stdout == "Updated connector 133 (Archived Oracle ERP):\nactive: False → True\n"
+    assert result.stdout == "Updated connector 133 (Archived Oracle ERP):\nactive: false → true\n"
 
 
 @pytest.mark.parametrize(

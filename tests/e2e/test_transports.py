@@ -172,7 +172,7 @@ async def test_a_non_json_502_gives_a_clear_error(sandbox: Sandbox) -> None:
 
     assert result.is_error
     assert text(result) == (
-        "Databasin API error 502 Bad Gateway (not a JSON body): 502 Bad Gateway Try again; "
+        "Databasin API error 502 Bad Gateway (not a JSON body): 502 Bad Gateway. Try again; "
         "if it keeps failing, the Databasin API is having trouble."
     )
     assert not after.is_error  # the server is still there for the next call

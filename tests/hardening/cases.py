@@ -42,7 +42,7 @@ LISTINGS = ("list_projects", "list_connectors", "find_connectors")  # share GET 
 SUFFIX_RETRY = " Try again; if it keeps failing, the Databasin API is having trouble."
 SUFFIX_CREATE = (
     " The connector may or may not have been created. Calling create_connector again is safe: "
-    "if the first attempt went through, it answers with the existing connector instead of a duplicate."
+    "it answers with the connector if the first attempt went through, and never makes a duplicate."
 )
 UNEXPECTED = "failed unexpectedly"
 
@@ -93,6 +93,11 @@ class Case:
     @property
     def writes(self) -> bool:
         return self.tool in ("create_connector", "update_connector", "delete_connector", "refresh_connector_metadata")
+
+    @property
+    def unsent_suffix(self) -> str:
+        """What the server adds when the request certainly never reached the API (refused, no connection)."""
+        return " Nothing was changed; try again." if self.writes else SUFFIX_RETRY
 
     @property
     def transient_suffix(self) -> str:

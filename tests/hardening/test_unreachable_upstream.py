@@ -51,7 +51,7 @@ def assert_errors(results: dict[str, CallToolResult], cases: list[Case], sentenc
         result = results[case.tool]
         assert result.is_error, case.tool
         assert UNEXPECTED not in text(result)
-        assert text(result) == sentence + case.transient_suffix, case.tool
+        assert text(result) == sentence + case.unsent_suffix, case.tool
 
 
 async def test_refused_then_unanswered_then_reachable_again(sandbox: Sandbox, tmp_path: Path) -> None:
