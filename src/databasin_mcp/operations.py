@@ -367,7 +367,7 @@ class Operations:
             data["details"] = result.details
         return Answer(cap_text("\n".join(lines), self.settings.max_chars), data)
 
-    async def refresh_metadata(self, *, connector_id: int, progress: Progress | None = None) -> Answer:
+    async def refresh_connector_metadata(self, *, connector_id: int, progress: Progress | None = None) -> Answer:
         async def report_while_waiting() -> None:
             assert progress is not None
             started = anyio.current_time()

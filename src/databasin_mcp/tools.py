@@ -118,10 +118,12 @@ ActionResult = Annotated[CallToolResult, ResultOutput]
 
 
 # --- the tools --------------------------------------------------------------------------------------
+# Each tool hands its validated arguments (`locals()`, before any other local) to the operation of
+# the same name: the signature here is the tool's schema, the operation does the work.
 
 
 async def list_projects(ctx: Context, institution_id: InstitutionId = None) -> ListingResult:
-    return await _run(ctx, "list_projects", {}, lambda ops: ops.list_projects(institution_id=institution_id))
+    return await _run(ctx, Operations.list_projects, locals())
 
 
 async def list_connectors(
@@ -135,41 +137,17 @@ async def list_connectors(
     limit: ConnectorLimit = 25,
     offset: Offset = 0,
 ) -> ListingResult:
-    return await _run(
-        ctx,
-        "list_connectors",
-        {},
-        lambda ops: ops.list_connectors(
-            project_id=project_id,
-            institution_id=institution_id,
-            name_contains=name_contains,
-            connector_type=connector_type,
-            active=active,
-            fields=fields,
-            limit=limit,
-            offset=offset,
-        ),
-    )
+    return await _run(ctx, Operations.list_connectors, locals())
 
 
 async def find_connectors(
-    ctx: Context,
-    query: RequiredName,
-    fields: Fields = None,
-    limit: FindLimit = 10,
+    ctx: Context, query: RequiredName, fields: Fields = None, limit: FindLimit = 10
 ) -> ListingResult:
-    return await _run(
-        ctx, "find_connectors", {}, lambda ops: ops.find_connectors(query=query, fields=fields, limit=limit)
-    )
+    return await _run(ctx, Operations.find_connectors, locals())
 
 
 async def get_connector(ctx: Context, connector_id: ConnectorId, fields: Fields = None) -> ConnectorResult:
-    return await _run(
-        ctx,
-        "get_connector",
-        {"connector_id": connector_id},
-        lambda ops: ops.get_connector(connector_id=connector_id, fields=fields),
-    )
+    return await _run(ctx, Operations.get_connector, locals())
 
 
 async def create_connector(
@@ -189,27 +167,7 @@ async def create_connector(
     test: bool = False,
     allow_duplicate: bool = False,
 ) -> ActionResult:
-    return await _run(
-        ctx,
-        "create_connector",
-        {"name": name},
-        lambda ops: ops.create_connector(
-            name=name,
-            connector_type=connector_type,
-            institution_id=institution_id,
-            project_id=project_id,
-            host=host,
-            port=port,
-            database=database,
-            username=username,
-            password=password,
-            auth_type=auth_type,
-            owner_id=owner_id,
-            max_connections=max_connections,
-            test=test,
-            allow_duplicate=allow_duplicate,
-        ),
-    )
+    return await _run(ctx, Operations.create_connector, locals())
 
 
 async def update_connector(
@@ -225,53 +183,22 @@ async def update_connector(
     max_connections: MaxConnections = None,
     active: bool | None = None,
 ) -> ActionResult:
-    return await _run(
-        ctx,
-        "update_connector",
-        {"connector_id": connector_id},
-        lambda ops: ops.update_connector(
-            connector_id=connector_id,
-            name=name,
-            host=host,
-            port=port,
-            database=database,
-            username=username,
-            password=password,
-            auth_type=auth_type,
-            max_connections=max_connections,
-            active=active,
-        ),
-    )
+    return await _run(ctx, Operations.update_connector, locals())
 
 
 async def delete_connector(ctx: Context, connector_id: ConnectorId, confirm: bool = False) -> ActionResult:
-    return await _run(
-        ctx,
-        "delete_connector",
-        {"connector_id": connector_id},
-        lambda ops: ops.delete_connector(connector_id=connector_id, confirm=confirm),
-    )
+    return await _run(ctx, Operations.delete_connector, locals())
 
 
 async def test_connector(ctx: Context, connector_id: ConnectorId, details: bool = False) -> ActionResult:
-    return await _run(
-        ctx,
-        "test_connector",
-        {"connector_id": connector_id},
-        lambda ops: ops.test_connector(connector_id=connector_id, details=details),
-    )
+    return await _run(ctx, Operations.test_connector, locals())
 
 
 async def refresh_connector_metadata(ctx: Context, connector_id: ConnectorId) -> ActionResult:
     async def progress(elapsed: float, message: str) -> None:
         await ctx.report_progress(elapsed, None, message)
 
-    return await _run(
-        ctx,
-        "refresh_connector_metadata",
-        {"connector_id": connector_id},
-        lambda ops: ops.refresh_metadata(connector_id=connector_id, progress=progress),
-    )
+    return await _run(ctx, Operations.refresh_connector_metadata, {"connector_id": connector_id, "progress": progress})
 
 
 async def list_catalogs(
@@ -281,14 +208,7 @@ async def list_catalogs(
     limit: MetadataLimit = 50,
     offset: Offset = 0,
 ) -> ListingResult:
-    return await _run(
-        ctx,
-        "list_catalogs",
-        {"connector_id": connector_id},
-        lambda ops: ops.list_catalogs(
-            connector_id=connector_id, name_contains=name_contains, limit=limit, offset=offset
-        ),
-    )
+    return await _run(ctx, Operations.list_catalogs, locals())
 
 
 async def list_schemas(
@@ -299,14 +219,7 @@ async def list_schemas(
     limit: MetadataLimit = 50,
     offset: Offset = 0,
 ) -> ListingResult:
-    return await _run(
-        ctx,
-        "list_schemas",
-        {"connector_id": connector_id},
-        lambda ops: ops.list_schemas(
-            connector_id=connector_id, catalog=catalog, name_contains=name_contains, limit=limit, offset=offset
-        ),
-    )
+    return await _run(ctx, Operations.list_schemas, locals())
 
 
 async def list_tables(
@@ -319,20 +232,7 @@ async def list_tables(
     limit: MetadataLimit = 50,
     offset: Offset = 0,
 ) -> ListingResult:
-    return await _run(
-        ctx,
-        "list_tables",
-        {"connector_id": connector_id},
-        lambda ops: ops.list_tables(
-            connector_id=connector_id,
-            catalog=catalog,
-            schema=schema,
-            name_contains=name_contains,
-            fields=fields,
-            limit=limit,
-            offset=offset,
-        ),
-    )
+    return await _run(ctx, Operations.list_tables, locals())
 
 
 async def list_columns(
@@ -346,21 +246,7 @@ async def list_columns(
     limit: ColumnLimit = 100,
     offset: Offset = 0,
 ) -> ListingResult:
-    return await _run(
-        ctx,
-        "list_columns",
-        {"connector_id": connector_id},
-        lambda ops: ops.list_columns(
-            connector_id=connector_id,
-            table=table,
-            catalog=catalog,
-            schema=schema,
-            name_contains=name_contains,
-            fields=fields,
-            limit=limit,
-            offset=offset,
-        ),
-    )
+    return await _run(ctx, Operations.list_columns, locals())
 
 
 # --- the registry ------------------------------------------------------------------------------------
@@ -460,15 +346,17 @@ GROUPS = ("read", "write", "metadata")
 
 
 async def _run(
-    ctx: Context, tool: str, subject: Mapping[str, Any], call: Callable[[Operations], Awaitable[Answer]]
+    ctx: Context, operation: Callable[..., Awaitable[Answer]], arguments: Mapping[str, Any]
 ) -> CallToolResult:
-    """Run one operation and turn its Answer, or its error, into a tool result."""
+    """Call `operation` with the tool's arguments; turn its Answer, or its error, into a tool result."""
     ops = cast(Operations, ctx.request_context.lifespan_context)
+    tool = operation.__name__
+    given = {name: value for name, value in arguments.items() if name != "ctx"}
     try:
-        answer = await call(ops)
+        answer = await operation(ops, **given)
     except DatabasinError as error:
         logger.info("%s failed: %s", tool, type(error).__name__)
-        return error_result(error_text(error, tool, subject))
+        return error_result(error_text(error, tool, given))
     return CallToolResult(content=[TextContent(type="text", text=answer.text)], structured_content=answer.data)
 
 

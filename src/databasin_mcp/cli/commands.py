@@ -446,7 +446,8 @@ def refresh(session: Session, connector_id: int, progress: bool | None, as_json:
     shown = terminal if progress is None else progress
     with progress_line(f"Refreshing metadata of connector {connector_id}…", enabled=shown, in_place=terminal) as report:
         answer = session.run(
-            lambda ops: ops.refresh_metadata(connector_id=connector_id, progress=report), Subject(connector_id)
+            lambda ops: ops.refresh_connector_metadata(connector_id=connector_id, progress=report),
+            Subject(connector_id),
         )
     emit(answer, as_json=as_json)
 
