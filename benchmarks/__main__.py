@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -22,6 +23,9 @@ from .report import Results
 
 HERE = Path(__file__).parent
 CHART = "tokens.svg"
+README = HERE.parent / "README.md"
+# README's copy of the summary table, rewritten by every full run (tests/test_readme.py checks they agree).
+README_TABLE = re.compile(r"(<!-- performance-table:start[^\n]*-->\n)(.*?)(<!-- performance-table:end -->)", re.DOTALL)
 
 
 async def measure_tokens() -> tokens.TokenReport:
@@ -57,7 +61,13 @@ def main() -> int:
     results = run(args.quick)
     (HERE / CHART).write_text(chart.render(results.tokens), encoding="utf-8")
     (HERE / "RESULTS.md").write_text(report.results_markdown(results, CHART), encoding="utf-8")
-    print(report.summary_table(results))
+    summary = report.summary_table(results)
+    if not args.quick:
+        readme = README.read_text(encoding="utf-8")
+        README.write_text(
+            README_TABLE.sub(lambda m: m.group(1) + summary + "\n" + m.group(3), readme), encoding="utf-8"
+        )
+    print(summary)
     print(f"\nbenchmarks/RESULTS.md and benchmarks/{CHART} written in {results.elapsed_s:.0f} s.")
     return 0
 

@@ -74,3 +74,14 @@ def test_the_claude_desktop_example_is_valid(server: str) -> None:
     build_parser().parse_args(entry.get("args", []))
     for name in entry.get("env", {}):
         assert name in {"DATABASIN_API_URL", "DATABASIN_TOKEN_FILE", "DATABASIN_TOKEN", "DATABASIN_PROJECT"}
+
+
+def test_the_readme_performance_table_is_the_benchmarks_summary() -> None:
+    """`make bench` writes both; a hand edit of either one shows up here."""
+    readme = README.read_text(encoding="utf-8")
+    results = (ROOT / "benchmarks" / "RESULTS.md").read_text(encoding="utf-8")
+    in_readme = re.search(r"<!-- performance-table:start[^\n]*-->\n(.*?)<!-- performance-table:end -->", readme, re.S)
+    in_results = re.search(r"## Summary\n\n(.*?)\n\n", results, re.S)
+    assert in_readme is not None
+    assert in_results is not None
+    assert in_readme.group(1).strip() == in_results.group(1).strip()
