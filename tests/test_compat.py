@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -248,3 +249,29 @@ async def test_a_405_from_the_v2_columns_route_means_no_v2_family(mcp: Client, r
         "Not found: Table 'nope' not found. Check the names with list_catalogs, list_schemas or list_tables."
     )
     assert v2.call_count == 1
+
+
+# --- the vendor's token location ---------------------------------------------------------------------
+
+
+async def test_the_token_in_the_home_folder_is_sent(make_server: ServerFactory, router: respx.Router) -> None:
+    (Path.home() / ".databasin").mkdir()
+    (Path.home() / ".databasin" / ".token").write_text("home-token-1234\n")
+    route = router.get("/api/connector").respond(json=[])
+
+    async with Client(make_server(token=None)) as client:
+        await client.call_tool("list_projects", {})
+
+    assert route.calls.last.request.headers["Authorization"] == "Bearer home-token-1234"
+
+
+async def test_the_sandbox_accepts_the_token_from_the_home_folder(isolated_environment: Path) -> None:
+    async with running_sandbox(SandboxConfig(port=0)) as sandbox:
+        (Path.home() / ".databasin").mkdir()
+        (Path.home() / ".databasin" / ".token").write_text(sandbox.token + "\n")
+        async with Client(create_server(Settings(api_url=sandbox.url))) as client:
+            result = await client.call_tool("list_projects", {})
+
+    assert not result.is_error
+    assert text(result).startswith("12 projects with 434 connectors")
+    assert not (isolated_environment / ".token").exists()  # it really came from ~/.databasin/.token
