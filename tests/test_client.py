@@ -28,6 +28,8 @@ from databasin_mcp.errors import (
 )
 from databasin_mcp.models import ConnectorChanges
 
+from .reference import CREATE_BODY
+
 pytestmark = pytest.mark.anyio
 
 API = "http://api.test"
@@ -141,19 +143,7 @@ async def test_create_connector_posts_api_field_names(router: respx.Router, clie
 
     result = await client.create_connector(changes)
 
-    assert json.loads(route.calls.last.request.content) == {
-        "connectorName": "Production MySQL",
-        "connectorType": "RDBMS",
-        "connectorHost": "mysql.example.com",
-        "connectorPort": "3306",
-        "connectorDatabaseName": "analytics",
-        "connectorUsername": "databasin_user",
-        "connectorPassword": "secure_password",
-        "connectorAuthType": 2,
-        "institutionID": 1,
-        "internalID": "proj-001",
-        "ownerID": 456,
-    }
+    assert json.loads(route.calls.last.request.content) == CREATE_BODY  # exactly the reference's example
     assert result.connectorID == 789
     assert result.status == "success"
 

@@ -17,26 +17,12 @@ from databasin_mcp.sandbox.seed import (
     WRONG_PASSWORD,
     WRONG_PASSWORD_CONNECTOR_ID,
 )
+from tests.reference import CREATE_BODY
 
 from .conftest import Databasin, MakeSandbox, databasin_for
 
 NEW_ID = LAST_SEED_CONNECTOR_ID + 1
 NEW_PASSWORD = "n3w-Secret-pw"
-
-# The create body of the API reference, as a user would save it.
-REFERENCE_BODY: dict[str, Any] = {
-    "connectorName": "Production MySQL",
-    "connectorType": "RDBMS",
-    "connectorHost": "mysql.example.com",
-    "connectorPort": "3306",
-    "connectorDatabaseName": "analytics",
-    "connectorUsername": "databasin_user",
-    "connectorPassword": "secure_password",
-    "connectorAuthType": 2,
-    "institutionID": 1,
-    "internalID": "proj-001",
-    "ownerID": 456,
-}
 
 
 def connector_file(directory: Path, body: dict[str, Any], *, mode: int = 0o600, name: str = "mysql.json") -> str:
@@ -56,18 +42,18 @@ def interactive(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_create_from_the_reference_body(databasin: Databasin, tmp_path: Path) -> None:
-    result = databasin("connectors", "create", connector_file(tmp_path, REFERENCE_BODY))
+    result = databasin("connectors", "create", connector_file(tmp_path, CREATE_BODY))
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == f"Created connector {NEW_ID} 'Production MySQL' (RDBMS) in proj-001.\n"
     created = json.loads(databasin("connectors", "get", str(NEW_ID), "--fields", "*", "--json").stdout)["connector"]
-    assert {key: created[key] for key in REFERENCE_BODY if key != "connectorPassword"} == {
-        **{key: value for key, value in REFERENCE_BODY.items() if key != "connectorPassword"},
+    assert {key: created[key] for key in CREATE_BODY if key != "connectorPassword"} == {
+        **{key: value for key, value in CREATE_BODY.items() if key != "connectorPassword"},
     }
 
 
 def test_create_sends_the_files_password(databasin: Databasin, tmp_path: Path) -> None:
     # The sandbox fails the test of a connector whose password is "wrong": proof the password arrived.
-    path = connector_file(tmp_path, {**REFERENCE_BODY, "connectorPassword": WRONG_PASSWORD})
+    path = connector_file(tmp_path, {**CREATE_BODY, "connectorPassword": WRONG_PASSWORD})
     result = databasin("connectors", "create", path, "--test")
     assert result.exit_code == 4
     assert result.stdout == (
@@ -78,7 +64,7 @@ def test_create_sends_the_files_password(databasin: Databasin, tmp_path: Path) -
 
 
 def test_create_with_a_passing_test_exits_0(databasin: Databasin, tmp_path: Path) -> None:
-    result = databasin("connectors", "create", connector_file(tmp_path, REFERENCE_BODY), "--test", "--json")
+    result = databasin("connectors", "create", connector_file(tmp_path, CREATE_BODY), "--test", "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
         "created": True,
@@ -88,7 +74,7 @@ def test_create_with_a_passing_test_exits_0(databasin: Databasin, tmp_path: Path
 
 
 def test_a_password_on_stdin_replaces_the_files(databasin: Databasin, tmp_path: Path) -> None:
-    path = connector_file(tmp_path, {**REFERENCE_BODY, "connectorPassword": WRONG_PASSWORD})
+    path = connector_file(tmp_path, {**CREATE_BODY, "connectorPassword": WRONG_PASSWORD})
     result = databasin("connectors", "create", path, "--test", "--password-stdin", input=f"{NEW_PASSWORD}\n")
     assert result.exit_code == 0
     assert NEW_PASSWORD not in result.output
@@ -96,7 +82,7 @@ def test_a_password_on_stdin_replaces_the_files(databasin: Databasin, tmp_path: 
 
 def test_a_password_echoed_by_the_api_is_masked(make_sandbox: MakeSandbox, tmp_path: Path) -> None:
     databasin = databasin_for(make_sandbox(leak_secrets=True))
-    path = connector_file(tmp_path, {**REFERENCE_BODY, "connectorPassword": WRONG_PASSWORD})
+    path = connector_file(tmp_path, {**CREATE_BODY, "connectorPassword": WRONG_PASSWORD})
     result = databasin("connectors", "create", path, "--test")
     assert result.exit_code == 4
     assert result.stdout == (
@@ -107,7 +93,7 @@ def test_a_password_echoed_by_the_api_is_masked(make_sandbox: MakeSandbox, tmp_p
 
 
 def test_a_file_others_can_read_gets_a_note_on_stderr_only(databasin: Databasin, tmp_path: Path) -> None:
-    path = connector_file(tmp_path, REFERENCE_BODY, mode=0o644)
+    path = connector_file(tmp_path, CREATE_BODY, mode=0o644)
     result = databasin("connectors", "create", path, "--json")
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {"created": True, "connector_id": NEW_ID}
@@ -115,7 +101,7 @@ def test_a_file_others_can_read_gets_a_note_on_stderr_only(databasin: Databasin,
 
 
 def test_create_answers_the_existing_connector_instead_of_a_duplicate(databasin: Databasin, tmp_path: Path) -> None:
-    path = connector_file(tmp_path, REFERENCE_BODY)
+    path = connector_file(tmp_path, CREATE_BODY)
     databasin("connectors", "create", path)
     again = databasin("connectors", "create", path)
     assert again.exit_code == 0
@@ -130,7 +116,7 @@ def test_create_answers_the_existing_connector_instead_of_a_duplicate(databasin:
 
 
 def test_create_reads_the_file_from_stdin_and_the_project_from_the_environment(databasin: Databasin) -> None:
-    body = {key: value for key, value in REFERENCE_BODY.items() if key not in ("internalID", "connectorPassword")}
+    body = {key: value for key, value in CREATE_BODY.items() if key not in ("internalID", "connectorPassword")}
     result = databasin("connectors", "create", "-", input=json.dumps(body), env={"DATABASIN_PROJECT": "proj-003"})
     assert result.stdout == f"Created connector {NEW_ID} 'Production MySQL' (RDBMS) in proj-003.\n"
 
@@ -163,7 +149,7 @@ def test_a_bad_connector_file_is_a_usage_error(databasin: Databasin, content: st
 
 
 def test_a_connector_file_without_a_project_is_a_usage_error(databasin: Databasin, tmp_path: Path) -> None:
-    body = {key: value for key, value in REFERENCE_BODY.items() if key != "internalID"}
+    body = {key: value for key, value in CREATE_BODY.items() if key != "internalID"}
     result = databasin("connectors", "create", connector_file(tmp_path, body))
     assert result.exit_code == 2
     assert result.stderr.endswith(

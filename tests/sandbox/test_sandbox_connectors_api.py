@@ -10,6 +10,7 @@ import pytest
 from databasin_mcp.sandbox import SandboxConfig, create_app
 from databasin_mcp.sandbox.seed import PROJECT_95
 from databasin_mcp.sandbox.store import Store
+from tests.reference import CREATE_BODY
 
 pytestmark = pytest.mark.anyio
 
@@ -24,19 +25,6 @@ DETAIL_FIELDS = {
     "connectorMaxConnections", "testConnectorSupport", "createdDate", "lastModifiedDate",
 }  # fmt: skip
 UNAUTHORIZED = {"error": "Unauthorized", "message": "Invalid or expired authentication token", "status": 401}
-CREATE_BODY = {
-    "connectorName": "Production MySQL",
-    "connectorType": "RDBMS",
-    "connectorHost": "mysql.example.com",
-    "connectorPort": "3306",
-    "connectorDatabaseName": "analytics",
-    "connectorUsername": "databasin_user",
-    "connectorPassword": "secure_password",
-    "connectorAuthType": 2,
-    "institutionID": 1,
-    "internalID": "proj-001",
-    "ownerID": 456,
-}
 
 
 def bad_request(message: str) -> dict[str, Any]:
