@@ -148,6 +148,60 @@ async def test_a_failing_my_projects_does_not_fail_the_listing(mcp: Client, rout
     assert text(result).splitlines()[1] == "project_id,institution_id,connectors,types"
 
 
+# --- connector types: the real backend's category + subtype ------------------------------------------
+
+# The production backend's connectorType is a category ("database", "file & api"); the product is in
+# connectorSubType ("postgres"), which the reference does not have.
+TYPED = [
+    {
+        "connectorID": "1",
+        "connectorName": "Orders",
+        "connectorType": "database",
+        "connectorSubType": "postgres",
+        "internalID": "p",
+        "isActive": 1,
+    },
+    {
+        "connectorID": "2",
+        "connectorName": "Landing",
+        "connectorType": "file & api",
+        "connectorSubType": "s3",
+        "internalID": "p",
+        "isActive": 1,
+    },
+    {
+        "connectorID": "3",
+        "connectorName": "Ledger",
+        "connectorType": "database",
+        "connectorSubType": "mysql",
+        "internalID": "p",
+        "isActive": 1,
+    },
+]
+
+
+async def test_find_connectors_matches_the_subtype(mcp: Client, router: respx.Router) -> None:
+    listing = router.get("/api/connector").respond(json=TYPED)
+
+    result = await mcp.call_tool("find_connectors", {"query": "Postgres"})
+
+    assert text(result).splitlines()[1:] == [
+        "connectorID,connectorName,connectorType,internalID",
+        "1,Orders,database,p",
+    ]
+    assert listing.call_count == 1
+
+
+async def test_connector_type_filters_on_the_category_or_the_subtype(mcp: Client, router: respx.Router) -> None:
+    router.get("/api/connector").respond(json=TYPED)
+
+    by_subtype = await mcp.call_tool("list_connectors", {"project_id": "p", "connector_type": "MySQL"})
+    by_category = await mcp.call_tool("list_connectors", {"project_id": "p", "connector_type": "database"})
+
+    assert text(by_subtype).splitlines()[2:] == ["3,Ledger,database"]
+    assert text(by_category).splitlines()[2:] == ["1,Orders,database", "3,Ledger,database"]
+
+
 # --- ping -------------------------------------------------------------------------------------------
 
 

@@ -62,6 +62,13 @@ class Connector(APIRecord):
     # The small column set a listing shows unless the agent asks for more.
     DEFAULT_LIST_FIELDS: ClassVar[tuple[str, ...]] = ("connectorID", "connectorName", "connectorType", "active")
 
+    @property
+    def type_names(self) -> tuple[str, ...]:
+        """connectorType, and the product the real backend names in connectorSubType (its connectorType
+        is then only a category such as "database"); the reference has no subtype."""
+        subtype = (self.model_extra or {}).get("connectorSubType")
+        return tuple(str(name) for name in (self.connectorType, subtype) if name)
+
     @model_validator(mode="before")
     @classmethod
     def _normalise_active(cls, data: Any) -> Any:

@@ -112,7 +112,7 @@ class Operations:
             c
             for c in connectors
             if (name_contains is None or fold(name_contains) in fold(c.connectorName or ""))
-            and (connector_type is None or fold(connector_type) == fold(c.connectorType or ""))
+            and (connector_type is None or fold(connector_type) in map(fold, c.type_names))
             and (active is None or c.active is active)
         ]
         filters = _describe_filters(name_contains=name_contains, connector_type=connector_type, active=active)
@@ -655,7 +655,7 @@ def _match_rank(connector: Connector, words: list[str], phrase: str) -> int | No
             connector.connectorName,
             connector.connectorHost,
             connector.connectorDatabaseName,
-            connector.connectorType,
+            *connector.type_names,
         )
         if value
     )
