@@ -134,7 +134,7 @@ async def test_without_my_projects_the_listing_works_as_before_and_asks_once(
         first = await client.call_tool("list_projects", {})
         await client.call_tool("list_projects", {})
 
-    assert text(first) == "1 projects with 1 connectors\nproject_id,institution_id,connectors,types\np,,1,RDBMS:1"
+    assert text(first) == "1 project with 1 connector\nproject_id,institution_id,connectors,types\np,,1,RDBMS:1"
     assert projects.call_count == 1  # the missing route is remembered even with the cache off
 
 

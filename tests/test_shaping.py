@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from databasin_mcp.errors import InvalidArgumentError
-from databasin_mcp.shaping import Page, cap_text, cell, choose_fields, fold, listing, plain, record
+from databasin_mcp.shaping import Page, cap_text, cell, choose_fields, counted, fold, listing, plain, record
 
 
 @pytest.mark.parametrize(
@@ -86,3 +86,42 @@ def test_record_lists_empty_fields_on_one_line_and_caps() -> None:
     assert answer.text == "id: 1\na: x\nd: 3\nempty: b, c\nmore fields: z"
     assert cap_text("y" * 5000, 600).endswith("… cut at 600 characters (of 5,000); ask for fewer fields.")
     assert len(cap_text("y" * 5000, 600)) == 600
+
+
+@pytest.mark.parametrize(
+    ("value", "plural", "expected"),
+    [
+        (0, "tables", "0 tables"),
+        (1, "tables", "1 table"),
+        (1500, "schemas", "1,500 schemas"),
+        (1, "catalogs", "1 catalog"),
+    ],
+)
+def test_counted_agrees_with_the_count(value: int, plural: str, expected: str) -> None:
+    assert counted(value, plural) == expected
+
+
+def test_a_title_noun_agrees_with_the_last_count() -> None:
+    one = listing(
+        noun="tables",
+        rows=[{"tableName": "a"}],
+        fields=["tableName"],
+        left_out=(),
+        offset=0,
+        limit=50,
+        max_chars=20_000,
+    )
+    filtered = listing(
+        noun="tables",
+        rows=[{"tableName": "a"}],
+        fields=["tableName"],
+        left_out=(),
+        offset=0,
+        limit=50,
+        max_chars=20_000,
+        matched_of=4,
+        filter_note="matching 'a'",
+    )
+
+    assert one.text.splitlines()[0] == "1 table"
+    assert filtered.text.splitlines()[0] == "1 of 4 tables matching 'a'"

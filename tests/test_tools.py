@@ -137,7 +137,7 @@ async def test_list_connectors_filters_and_says_so(mcp: Client, listing: respx.R
     )
 
     assert text(result) == (
-        "1 of 4 connector in proj-001 matching connector_type='rdbms', active=false (inactive: 103)\n"
+        "1 of 4 connectors in proj-001 matching connector_type='rdbms', active=false (inactive: 103)\n"
         "connectorID,connectorName,connectorType\n"
         "103,Café Orders,RDBMS"
     )
@@ -715,7 +715,7 @@ async def test_catalogs_and_schemas(mcp: Client, router: respx.Router) -> None:
     assert text(catalogs) == (
         "2 catalogs in connector 7\ncatalogName,description\nanalytics_prod,\nsales_data,Sales database"
     )
-    assert text(schemas) == "1 schemas in connector 7, catalog sales_data\nschemaName,description\npublic,Public schema"
+    assert text(schemas) == "1 schema in connector 7, catalog sales_data\nschemaName,description\npublic,Public schema"
 
 
 async def test_a_missing_schema_is_reported_in_the_apis_words(mcp: Client, router: respx.Router) -> None:

@@ -23,7 +23,7 @@ from .config import Settings
 from .errors import DatabasinError, InvalidArgumentError, NotFoundError, TransportError
 from .models import Catalog, Column, Connector, ConnectorChanges, Project, Schema, Table
 from .redact import MASK
-from .shaping import Answer, available_fields, cap_text, choose_fields, fold, listing, number, plain, record
+from .shaping import Answer, available_fields, cap_text, choose_fields, counted, fold, listing, plain, record
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Operations:
             _project_row(project, members, named.get(project) if named else None)
             for project, members in sorted(by_project.items())
         ]
-        scope = f"with {number(len(connectors))} connectors"
+        scope = f"with {counted(len(connectors), 'connectors')}"
         if institution_id is not None:
             scope += f" in institution {institution_id}"
         return listing(
@@ -391,7 +391,7 @@ class Operations:
         if failure is not None:
             raise failure
         counts = {"catalogs": result.catalogCount, "schemas": result.schemaCount, "tables": result.tableCount}
-        known = ", ".join(f"{number(n)} {noun}" for noun, n in counts.items() if n is not None)
+        known = ", ".join(counted(n, noun) for noun, n in counts.items() if n is not None)
         text = f"Refreshed metadata of connector {connector_id}: {known or 'no counts returned'}."
         if result.message and "refresh" not in result.message.lower():
             text += f" {result.message}"
@@ -547,7 +547,7 @@ class Operations:
         # 2 of the ~11 tokens of a row (measured: 310 -> 262 tokens for 25 rows of proj-007).
         folded = not fields and "active" in shown
         return listing(
-            noun="connectors" if len(rows) != 1 else "connector",
+            noun="connectors",
             rows=rows,
             fields=shown,
             left_out=left_out,

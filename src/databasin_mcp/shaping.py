@@ -64,6 +64,11 @@ def number(value: int) -> str:
     return f"{value:,}"
 
 
+def counted(value: int, plural: str) -> str:
+    """(1, 'tables') -> '1 table', (1500, 'tables') -> '1,500 tables'. Every noun here takes a plain -s."""
+    return f"{number(value)} {plural[:-1] if value == 1 else plural}"
+
+
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: 'Müller ÉTÉ' -> 'muller ete'."""
     if text.isascii():
@@ -197,12 +202,11 @@ def listing(
 
 def _title(noun: str, page: Page, scope: str, matched_of: int | None, filter_note: str, note: str) -> str:
     """'95 connectors in proj-007, showing 1–25 (inactive: 110); next: offset=25'."""
-    count = number(page.total)
-    if matched_of is not None:
-        count = f"{count} of {number(matched_of)}"
+    # "1 table", but "1 of 4 tables": the noun agrees with the last count.
+    count = counted(page.total, noun) if matched_of is None else f"{number(page.total)} of {counted(matched_of, noun)}"
     where = f" {scope}" if scope else ""
     matching = f" {filter_note}" if filter_note else ""
-    title = f"{count} {noun}{where}{matching}"
+    title = f"{count}{where}{matching}"
     if page.total and (page.offset or page.shown < page.total):
         title += f", {page.span()}"
     if note:
