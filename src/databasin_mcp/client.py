@@ -19,11 +19,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
-import httpx
 from pydantic import BaseModel, ValidationError
 
 from . import __version__
@@ -57,6 +56,11 @@ from .models import (
     WriteResult,
 )
 from .redact import mask_text, remember_secret, remembered_secrets, scrub
+
+if TYPE_CHECKING:
+    # Imported where a request is made instead: httpx (and the CLI libraries it pulls in when they are
+    # installed) costs 10-35 ms of start-up that tools/list does not need.
+    import httpx
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +142,8 @@ class DatabasinClient:
         self._open = True
 
     def _new_http_client(self) -> httpx.AsyncClient:
+        import httpx
+
         s = self.settings
         return httpx.AsyncClient(
             base_url=s.api_url,
@@ -405,6 +411,8 @@ class DatabasinClient:
         read_timeout: float | None,
     ) -> tuple[httpx.Response, bytes]:
         """One attempt: send, read the body within the size cap, map transport failures."""
+        import httpx
+
         http = self._client()
         started = time.perf_counter()
         headers = {"Authorization": f"Bearer {token.value}"} if token is not _NO_TOKEN else {}
@@ -500,6 +508,8 @@ class DatabasinClient:
 
     def _status_error(self, status: int, raw: bytes, known_secrets: list[str]) -> APIStatusError:
         upstream, excerpt = _error_text(raw, known_secrets)
+        import httpx
+
         reason = httpx.codes.get_reason_phrase(status) or "Error"
         if upstream:
             message = f"Databasin API error {status} {reason}: {sentence(upstream)}"
@@ -523,6 +533,8 @@ class DatabasinClient:
 
     def _transport_error(self, exc: BaseException) -> TransportError:
         # Never the httpx message itself: it carries the full URL (dbt-mcp learned this the hard way).
+        import httpx
+
         where = self.safe_base_url
         if isinstance(exc, httpx.ConnectTimeout):
             return UpstreamTimeoutError(f"Timed out connecting to the Databasin API at {where}.")
