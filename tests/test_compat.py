@@ -55,9 +55,9 @@ async def test_metadata_falls_back_to_the_v2_routes_once_and_remembers(mcp: Clie
     assert text(second).splitlines()[2] == "public,"
     assert text(third).splitlines()[1:] == ["tableName,tableType,rowCount", "customers,,", "orders,TABLE,"]
     assert text(fourth).splitlines()[1:] == [
-        "columnName,dataType,isNullable,isPrimaryKey",
-        "id,INT,false,",
-        "note,TEXT,,",
+        "columnName,dataType,isNullable",  # v2 never says which column is the key: the title says nothing
+        "id,INT,false",
+        "note,TEXT,",
     ]
     assert reference.call_count == 1  # learnt once; every later call went straight to v2
     assert (catalogs.call_count, schemas.call_count, tables.call_count, columns.call_count) == (1, 1, 1, 1)

@@ -695,12 +695,54 @@ async def test_list_columns_keeps_table_order(mcp: Client, router: respx.Router)
     result = await mcp.call_tool("list_columns", {"connector_id": 7, "schema": "public", "table": "customers"})
 
     assert text(result) == (
-        "2 columns of public.customers (connector 7)\n"
-        "columnName,dataType,isNullable,isPrimaryKey\n"
-        "id,INT,false,true\n"
-        "email,VARCHAR(255),false,false"
+        "2 columns of public.customers in connector 7 (primary key: id)\n"
+        "columnName,dataType,isNullable\n"
+        "id,INT,false\n"
+        "email,VARCHAR(255),false"
     )
     assert dict(route.calls.last.request.url.params) == {"schema": "public", "table": "customers"}
+
+
+COMPOSITE_KEY = [
+    {"columnName": "tenant_id", "dataType": "INT", "isNullable": False, "isPrimaryKey": True},
+    {"columnName": "note", "dataType": "TEXT", "isNullable": True, "isPrimaryKey": False},
+    {"columnName": "order_id", "dataType": "INT", "isNullable": False, "isPrimaryKey": True},
+]
+
+
+async def test_the_primary_key_is_named_once_for_the_whole_table(mcp: Client, router: respx.Router) -> None:
+    route = router.get("/api/connector/7/columns").respond(json=COMPOSITE_KEY)
+    args = {"connector_id": 7, "table": "orders"}
+
+    second_page = await mcp.call_tool("list_columns", {**args, "limit": 1, "offset": 1})
+    asked = await mcp.call_tool("list_columns", {**args, "fields": ["columnName", "isPrimaryKey"]})
+
+    # The key is a property of the table: named on a page that does not hold it too.
+    assert text(second_page) == (
+        "3 columns of orders in connector 7, showing 2–2 (primary key: tenant_id, order_id); next: offset=2\n"
+        "columnName,dataType,isNullable\n"
+        "note,TEXT,true"
+    )
+    assert second_page.structured_content["items"] == [
+        {"columnName": "note", "dataType": "TEXT", "isNullable": True, "isPrimaryKey": False}
+    ]
+    # Asked for by name, it is a column like any other.
+    assert text(asked).splitlines()[1:] == [
+        "columnName,isPrimaryKey",
+        "tenant_id,true",
+        "note,false",
+        "order_id,true",
+    ]
+    assert route.call_count == 1
+
+
+async def test_a_table_without_a_key_says_so(mcp: Client, router: respx.Router) -> None:
+    keyless = [{**column, "isPrimaryKey": False} for column in COMPOSITE_KEY]
+    router.get("/api/connector/7/columns").respond(json=keyless)
+
+    result = await mcp.call_tool("list_columns", {"connector_id": 7, "table": "events"})
+
+    assert text(result).splitlines()[0] == "3 columns of events in connector 7 (no primary key)"
 
 
 async def test_catalogs_and_schemas(mcp: Client, router: respx.Router) -> None:

@@ -491,7 +491,7 @@ class Operations:
             columns,
             Column,
             noun="columns",
-            scope=f"of {where} (connector {connector_id})",
+            scope=f"of {where} in connector {connector_id}",
             name_contains=name_contains,
             fields=fields,
             limit=limit,
@@ -599,6 +599,10 @@ class Operations:
             wanted = fold(name_contains)
             matching = [row for row in listed.rows if wanted in fold(str(row[name_field]))]
         shown, left_out = choose_fields(fields, model.DEFAULT_LIST_FIELDS, listed.available)
+        # By default a column's isPrimaryKey is said once in the title ("primary key: id") instead of a
+        # true/false cell on every row; it is a property of the table, so the note covers every column,
+        # whatever the page (measured: 1,213 -> 1,015 tokens for the first 100 of 250 columns).
+        folded = model is Column and not fields and "isPrimaryKey" in shown
         return listing(
             noun=noun,
             rows=matching,
@@ -611,6 +615,8 @@ class Operations:
             matched_of=len(listed.rows) if name_contains else None,
             filter_note=_describe_filters(name_contains=name_contains),
             empty_hint="" if name_contains else "Nothing here: check the names, or run refresh_connector_metadata.",
+            text_fields=[name for name in shown if name != "isPrimaryKey"] if folded else None,
+            page_note=(lambda _page: _primary_key_note(listed.rows)) if folded else None,
         )
 
 
@@ -668,6 +674,16 @@ def _match_rank(connector: Connector, words: list[str], phrase: str) -> int | No
     if all(word in name for word in words):
         return 2
     return 3
+
+
+def _primary_key_note(columns: Sequence[Mapping[str, Any]]) -> str:
+    """'primary key: id' (or 'tenant_id, id'), 'no primary key' when the API says none is, else ''."""
+    keys = [str(column["columnName"]) for column in columns if column.get("isPrimaryKey") is True]
+    if keys:
+        return f"primary key: {', '.join(keys)}"
+    if columns and all(column.get("isPrimaryKey") is False for column in columns):
+        return "no primary key"
+    return ""  # the API did not say (the v2 routes never do)
 
 
 def _activity_note(rows: Sequence[Mapping[str, Any]]) -> str:
