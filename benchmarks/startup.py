@@ -7,6 +7,7 @@ to that answer is read too: unlike wall time, it does not grow when other work c
 
 from __future__ import annotations
 
+import compileall
 import re
 import subprocess
 import sys
@@ -86,7 +87,18 @@ def extra_imports(ours: dict[str, int], bare: dict[str, int]) -> list[tuple[str,
     return [(package, micros / 1000) for package, micros in by_package.most_common()]
 
 
+def compile_like_an_install() -> None:
+    """Write the bytecode of databasin_mcp, as `pip install` of a wheel does for every package.
+
+    The SDK and every dependency start from bytecode written at install time. This checkout is an
+    editable install, and with PYTHONDONTWRITEBYTECODE=1 (set on this machine) Python compiles
+    edited modules from source at every start: 20-25 ms measured that no installed server pays.
+    """
+    compileall.compile_dir(ROOT / "src" / "databasin_mcp", quiet=1)
+
+
 async def measure(env: Mapping[str, str], runs: int) -> StartupReport:
+    compile_like_an_install()
     await time_start(OURS, env)  # warm the OS file cache for both before timing
     await time_start(BARE, env)
     samples: dict[str, list[tuple[float, float]]] = {"ours": [], "bare": [], "no_rich": []}
