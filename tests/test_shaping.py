@@ -102,26 +102,9 @@ def test_counted_agrees_with_the_count(value: int, plural: str, expected: str) -
 
 
 def test_a_title_noun_agrees_with_the_last_count() -> None:
-    one = listing(
-        noun="tables",
-        rows=[{"tableName": "a"}],
-        fields=["tableName"],
-        left_out=(),
-        offset=0,
-        limit=50,
-        max_chars=20_000,
-    )
-    filtered = listing(
-        noun="tables",
-        rows=[{"tableName": "a"}],
-        fields=["tableName"],
-        left_out=(),
-        offset=0,
-        limit=50,
-        max_chars=20_000,
-        matched_of=4,
-        filter_note="matching 'a'",
-    )
+    one_table = {"noun": "tables", "rows": [{"tableName": "a"}], "fields": ["tableName"], "left_out": ()}
+    one = listing(**one_table, offset=0, limit=50, max_chars=20_000)
+    filtered = listing(**one_table, offset=0, limit=50, max_chars=20_000, matched_of=4, filter_note="matching 'a'")
 
     assert one.text.splitlines()[0] == "1 table"
     assert filtered.text.splitlines()[0] == "1 of 4 tables matching 'a'"
