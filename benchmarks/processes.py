@@ -7,7 +7,6 @@ from the line a process prints (no sleeps), and a stop that always reaps.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcp.client.stdio import StdioServerParameters
-from tests.e2e.processes import LineReader, stop
+from tests.e2e.processes import watched_process
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,24 +57,9 @@ class HttpServer:
 @contextmanager
 def http_server(kind: ServerKind, env: Mapping[str, str]) -> Iterator[HttpServer]:
     """The server on streamable HTTP on a free port; ready once it prints where it listens."""
-    process = subprocess.Popen(
-        [sys.executable, *kind.argv, *kind.http_args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=dict(env),
-        cwd=ROOT,
-    )
-    assert process.stdout is not None
-    output = LineReader(process.stdout)
-    try:
+    with watched_process([sys.executable, *kind.argv, *kind.http_args], env, cwd=ROOT) as (process, output):
         url = output.wait_for(r"streamable-http on (\S+)").group(1)
         yield HttpServer(url, process.pid)
-    finally:
-        stop(process)
-        output.join()
-        process.stdout.close()
 
 
 def children() -> set[int]:

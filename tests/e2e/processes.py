@@ -11,12 +11,13 @@ import json
 import os
 import queue
 import re
+import signal
 import subprocess
 import sys
 import threading
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -74,6 +75,38 @@ def stop(process: subprocess.Popen[str]) -> None:
             process.wait(timeout=STOP_TIMEOUT)
 
 
+@contextmanager
+def watched_process(
+    argv: Sequence[str], env: Mapping[str, str], *, own_group: bool = False, **popen: Any
+) -> Iterator[tuple[subprocess.Popen[str], LineReader]]:
+    """A child whose stdout and stderr are read together, line by line; stopped, drained and closed on exit.
+
+    `own_group` starts it in its own process group and, once it is stopped, kills what is left of the
+    group (workers a parent failed to end): only processes this test started.
+    """
+    process = subprocess.Popen(
+        list(argv),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(env),
+        start_new_session=own_group,
+        **popen,
+    )
+    assert process.stdout is not None
+    output = LineReader(process.stdout)
+    try:
+        yield process, output
+    finally:
+        stop(process)
+        if own_group:
+            with suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+        output.join()
+        process.stdout.close()
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """The test's environment without any DATABASIN_* setting, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASIN_", "PUBLIC_API_URI"))}
@@ -124,23 +157,11 @@ class Sandbox:
 @contextmanager
 def sandbox_process(*flags: str) -> Iterator[Sandbox]:
     """`python -m databasin_mcp.sandbox --port 0 ...`, ready when it prints its URL and token."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "databasin_mcp.sandbox", "--port", "0", *flags],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=clean_env(),
-    )
-    assert process.stdout is not None
-    output = LineReader(process.stdout)
-    try:
+    argv = [sys.executable, "-m", "databasin_mcp.sandbox", "--port", "0", *flags]
+    with watched_process(argv, clean_env()) as (process, output):
         url = output.wait_for(r"^Databasin sandbox API on (\S+)").group(1)
         token = output.wait_for(r"^Token: (\S+)").group(1)
         yield Sandbox(url=url, token=token, process=process, output=output)
-    finally:
-        stop(process)
-        output.join()
-        process.stdout.close()
 
 
 # --- the MCP server ---------------------------------------------------------------------------------
@@ -162,20 +183,7 @@ class HttpServer:
 @contextmanager
 def http_server(env: Mapping[str, str], transport: str, *args: str) -> Iterator[HttpServer]:
     """`databasin-mcp --transport <transport> --port 0 ...`, ready when it prints where it listens."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "databasin_mcp", "--transport", transport, "--port", "0", *args],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=dict(env),
-    )
-    assert process.stdout is not None
-    output = LineReader(process.stdout)
-    try:
+    argv = [sys.executable, "-m", "databasin_mcp", "--transport", transport, "--port", "0", *args]
+    with watched_process(argv, env) as (process, output):
         url = output.wait_for(rf"^databasin-mcp: {re.escape(transport)} on (\S+)").group(1)
         yield HttpServer(url=url, process=process, output=output, args=args)
-    finally:
-        stop(process)
-        output.join()
-        process.stdout.close()

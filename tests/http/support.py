@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import re
-import signal
 import socket
 import struct
 import subprocess
@@ -25,7 +23,7 @@ from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult
 
-from tests.e2e.processes import STARTUP_TIMEOUT, LineReader, Sandbox, stop
+from tests.e2e.processes import STARTUP_TIMEOUT, LineReader, Sandbox, watched_process
 
 CALL_TIMEOUT = 30.0  # seconds: every call is bounded; a hang fails the test instead of the run
 HTTP_TIMEOUT = 10.0
@@ -185,25 +183,8 @@ def uvicorn_workers(env: Mapping[str, str], workers: int, *args: str) -> Iterato
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", "databasin_mcp.serving:app_from_environment"]
     command += ["--workers", str(workers), "--host", "127.0.0.1", "--port", str(port), *args]
-    process = subprocess.Popen(
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=dict(env),
-        start_new_session=True,
-    )
-    assert process.stdout is not None
-    output = LineReader(process.stdout)
-    try:
+    with watched_process(command, env, own_group=True) as (process, output):
         output.wait_for(rf"Uvicorn running on http://127\.0\.0\.1:{port}\b")
         for _ in range(workers):
             output.wait_for(r"Application startup complete", timeout=STARTUP_TIMEOUT)
         yield Workers(url=f"http://127.0.0.1:{port}/mcp", process=process, output=output)
-    finally:
-        stop(process)
-        with suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)  # only stragglers of this group, which we started
-        output.join()
-        process.stdout.close()

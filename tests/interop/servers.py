@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from tests.e2e.processes import HttpServer, LineReader, stop
+from tests.e2e.processes import HttpServer, watched_process
 
 # The console script pip installed next to this interpreter: what users put in their client configs.
 SERVER_SCRIPT = str(Path(sys.executable).parent / "databasin-mcp")
@@ -18,27 +17,11 @@ assert Path(SERVER_SCRIPT).is_file(), f"{SERVER_SCRIPT} is missing: run make tes
 @contextmanager
 def servers_from_commands(commands: Sequence[Sequence[str]], env: Mapping[str, str]) -> Iterator[list[HttpServer]]:
     """Run HTTP `databasin-mcp ...` command lines at once; ready when each prints where it listens."""
-    started: list[tuple[subprocess.Popen[str], LineReader]] = []
-    try:
-        for argv in commands:
-            process = subprocess.Popen(
-                list(argv),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                env=dict(env),
-            )
-            assert process.stdout is not None
-            started.append((process, LineReader(process.stdout)))
+    with ExitStack() as stack:
+        # Every process is started before any is waited for, so that they start side by side.
+        started = [stack.enter_context(watched_process(argv, env)) for argv in commands]
         servers = []
         for argv, (process, output) in zip(commands, started, strict=True):
             url = output.wait_for(r"^databasin-mcp: \S+ on (\S+)").group(1)
             servers.append(HttpServer(url=url, process=process, output=output, args=tuple(argv[1:])))
         yield servers
-    finally:
-        for process, output in started:
-            stop(process)
-            output.join()
-            assert process.stdout is not None
-            process.stdout.close()
