@@ -23,7 +23,18 @@ from .config import Settings
 from .errors import DatabasinError, InvalidArgumentError, NotFoundError, TransportError
 from .models import Catalog, Column, Connector, ConnectorChanges, Project, Schema, Table
 from .redact import MASK
-from .shaping import Answer, available_fields, cap_text, choose_fields, counted, fold, listing, plain, record
+from .shaping import (
+    Answer,
+    TitleField,
+    available_fields,
+    cap_text,
+    choose_fields,
+    counted,
+    fold,
+    listing,
+    plain,
+    record,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -545,7 +556,6 @@ class Operations:
         # By default `active` is said once in the title ("inactive: 110, 133") instead of a
         # true/false cell on every row: most connectors are active, and that column costs about
         # 2 of the ~11 tokens of a row (measured: 310 -> 262 tokens for 25 rows of proj-007).
-        folded = not fields and "active" in shown
         return listing(
             noun="connectors",
             rows=rows,
@@ -558,8 +568,7 @@ class Operations:
             matched_of=len(all_connectors) if filters else None,
             filter_note=filters,
             empty_hint=empty_hint,
-            text_fields=[name for name in shown if name != "active"] if folded else None,
-            page_note=_activity_note if folded else None,
+            in_title=None if fields else TitleField("active", _activity_note),
         )
 
     async def _metadata_rows(
@@ -602,7 +611,7 @@ class Operations:
         # By default a column's isPrimaryKey is said once in the title ("primary key: id") instead of a
         # true/false cell on every row; it is a property of the table, so the note covers every column,
         # whatever the page (measured: 1,213 -> 1,015 tokens for the first 100 of 250 columns).
-        folded = model is Column and not fields and "isPrimaryKey" in shown
+        key_in_title = TitleField("isPrimaryKey", lambda _shown: _primary_key_note(listed.rows))
         return listing(
             noun=noun,
             rows=matching,
@@ -615,8 +624,7 @@ class Operations:
             matched_of=len(listed.rows) if name_contains else None,
             filter_note=_describe_filters(name_contains=name_contains),
             empty_hint="" if name_contains else "Nothing here: check the names, or run refresh_connector_metadata.",
-            text_fields=[name for name in shown if name != "isPrimaryKey"] if folded else None,
-            page_note=(lambda _page: _primary_key_note(listed.rows)) if folded else None,
+            in_title=key_in_title if model is Column and not fields else None,
         )
 
 

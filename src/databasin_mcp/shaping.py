@@ -136,6 +136,14 @@ class Page:
 # --- listings ---------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TitleField:
+    """A field a listing says once in its title ("inactive: 110") rather than as a cell on every row."""
+
+    name: str
+    note: Callable[[Sequence[Mapping[str, Any]]], str]  # the rows shown -> the title's note
+
+
 def listing(
     *,
     noun: str,
@@ -149,19 +157,19 @@ def listing(
     matched_of: int | None = None,
     filter_note: str = "",
     empty_hint: str = "",
-    text_fields: Sequence[str] | None = None,
-    page_note: Callable[[Sequence[Mapping[str, Any]]], str] | None = None,
+    in_title: TitleField | None = None,
 ) -> Answer:
     """A paged, projected, capped table of rows.
 
     `rows` are all the rows that match (already filtered and sorted); this
     picks the page, renders it, and cuts it if it passes `max_chars`.
-    `text_fields` are the columns of the text table when they differ from the
-    data's `fields` (a field summarised by `page_note` in the title instead).
+    `in_title` names a field the text says once in the title instead of in a
+    column; the structured items keep it.
     """
     total = len(rows)
     page_rows = rows[offset : offset + limit]
-    columns = list(text_fields if text_fields is not None else fields)
+    titled = in_title if in_title is not None and in_title.name in fields else None
+    columns = [name for name in fields if titled is None or name != titled.name]
     header = ",".join(columns)
     lines = [",".join(cell(row.get(name)) for name in columns) for row in page_rows]
 
@@ -175,7 +183,7 @@ def listing(
     truncated = shown < len(lines)
 
     page = Page(total=total, offset=offset, limit=limit, shown=shown)
-    note = page_note(page_rows[:shown]) if page_note is not None and shown else ""
+    note = titled.note(page_rows[:shown]) if titled is not None and shown else ""
     title = _title(noun, page, scope, matched_of, filter_note, note)
     text_lines = [title]
     if page.shown:
