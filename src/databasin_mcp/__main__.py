@@ -17,8 +17,9 @@ import anyio
 from pydantic import SecretStr, ValidationError
 
 from . import __version__
-from .config import Settings, load_settings, validation_problems
+from .config import Settings, load_settings, settings_problems
 from .errors import ConfigurationError
+from .flags import parse_flags
 from .log import configure_logging
 
 EPILOG = """\
@@ -102,11 +103,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .doctor import main as doctor_main
 
         return doctor_main(arguments[1:])
-    args = build_parser().parse_args(arguments)
+    args = parse_flags(build_parser(), arguments)
     try:
         settings = settings_from(args)
     except ValidationError as error:
-        print(f"databasin-mcp: invalid configuration: {validation_problems(error)}", file=sys.stderr)
+        print(f"databasin-mcp: invalid configuration: {settings_problems(error)}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
     try:

@@ -7,6 +7,7 @@ passed to `Settings(...)` as keyword arguments.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -145,12 +146,23 @@ def _read_token_file(path: Path) -> str | None:
     return text.strip() or None
 
 
-def validation_problems(error: ValidationError) -> str:
-    """'field: reason; ...', e.g. 'DATABASIN_API_URL: must start with http:// ...' (values never shown)."""
-    return "; ".join(
-        f"{'.'.join(map(str, problem['loc']))}: {problem['msg'].removeprefix('Value error, ')}"
-        for problem in error.errors(include_url=False)
-    )
+def validation_problems(error: ValidationError, renamed: Mapping[str, str] | None = None) -> str:
+    """'field: reason; ...', e.g. 'DATABASIN_API_URL: must start with http:// ...' (values never shown).
+
+    A setting from the environment is named by its variable; `renamed` names the others (a flag's
+    value arrives under the field name, e.g. api_url -> --api-url).
+    """
+    renamed = renamed or {}
+    problems = []
+    for problem in error.errors(include_url=False):
+        where = ".".join(map(str, problem["loc"]))
+        problems.append(f"{renamed.get(where, where)}: {problem['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems)
+
+
+def settings_problems(error: ValidationError) -> str:
+    """validation_problems for Settings: a value given by keyword came from a flag, so the flag is named."""
+    return validation_problems(error, {name: "--" + name.replace("_", "-") for name in Settings.model_fields})
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -24,7 +24,7 @@ import httpx
 from pydantic import ValidationError
 
 from .client import DatabasinClient
-from .config import TOKEN_FILE_ENV, Settings, TokenRead, load_settings, validation_problems
+from .config import TOKEN_FILE_ENV, Settings, TokenRead, load_settings, settings_problems
 from .errors import (
     AuthenticationError,
     DatabasinError,
@@ -33,6 +33,7 @@ from .errors import (
     UpstreamTimeoutError,
     clause,
 )
+from .flags import parse_flags
 
 # A project no one has: the token check's listing is then empty, whatever the account holds.
 PROBE_PROJECT = "databasin-mcp-doctor-probe"
@@ -64,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_flags(build_parser(), argv)
     passed = True
     for check in anyio.run(lambda: diagnose(api_url=args.api_url, token_file=args.token_file)):
         passed = passed and check.passed is True
@@ -82,7 +83,7 @@ async def diagnose(*, api_url: str | None = None, token_file: str | None = None)
     try:
         settings = load_settings(api_url=api_url, token_file=token_file)
     except ValidationError as error:
-        report(Check("configuration", False, f"invalid setting: {validation_problems(error)}"))
+        report(Check("configuration", False, f"invalid setting: {settings_problems(error)}"))
         report(Check("api reachable", None, "needs a valid configuration"))
         report(Check("token", None, "needs a valid configuration"))
         return checks

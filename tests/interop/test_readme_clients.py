@@ -128,7 +128,7 @@ class ReadmeServers:
 @pytest.fixture(scope="module")
 def readme_servers(sandbox: Sandbox) -> Iterator[ReadmeServers]:
     """The README's `databasin-mcp --transport ...` lines, on free ports (--port 0) against the sandbox."""
-    token = secrets.token_urlsafe(16)
+    token = "-" + secrets.token_urlsafe(16)  # a leading dash (1 random token in 64) must still be a value
     lines = shell_lines(snippets()["http-server"])
     commands = []
     for line in lines:

@@ -12,7 +12,7 @@ import click
 from pydantic import ValidationError
 
 from ..client import DatabasinClient
-from ..config import Settings, load_settings, validation_problems
+from ..config import Settings, load_settings, settings_problems
 from ..errors import (
     APIStatusError,
     AuthenticationError,
@@ -78,7 +78,7 @@ class Session:
             try:
                 loaded = load_settings(api_url=self.api_url, token_file=self.token_file)
             except ValidationError as error:
-                raise ConfigurationFailure(f"invalid configuration: {validation_problems(error)}") from None
+                raise ConfigurationFailure(f"invalid configuration: {settings_problems(error)}") from None
             self._settings = loaded.model_copy(update={"max_chars": UNCAPPED})
         return self._settings
 

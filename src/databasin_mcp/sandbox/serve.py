@@ -19,6 +19,7 @@ import anyio
 import uvicorn
 from starlette.applications import Starlette
 
+from ..flags import parse_flags
 from .app import build_sandbox
 from .config import DIALECTS, SandboxConfig
 from .state import SandboxState
@@ -152,7 +153,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
 def main(argv: Sequence[str] | None = None) -> int:
     """CLI entry point: serve until SIGINT/SIGTERM, then exit 0."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_flags(parser, argv)
     try:
         config = config_from_args(args)
     except ValueError as problem:

@@ -1,0 +1,44 @@
+"""Command-line flags whose values may start with a dash.
+
+argparse reads `--auth-token -Xk3...` as a flag with no value followed by an unknown flag, and exits
+with "expected one argument". Random tokens start with "-" often enough to matter (1 in 64 for
+`secrets.token_urlsafe`), so every parser of ours goes through parse_flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def parse_flags(parser: argparse.ArgumentParser, arguments: Sequence[str] | None) -> argparse.Namespace:
+    """parser.parse_args, taking the word after a value flag as its value unless it is itself a flag."""
+    if arguments is None:
+        arguments = sys.argv[1:]
+    # _actions is argparse's own list of what it was told; it is how a parser is inspected.
+    takes_value = {
+        option
+        for action in parser._actions
+        if action.nargs is None and action.option_strings
+        for option in action.option_strings
+        if option.startswith("--")
+    }
+    known = {option for action in parser._actions for option in action.option_strings}
+    joined: list[str] = []
+    words = iter(arguments)
+    for word in words:
+        if word == "--":
+            joined.extend([word, *words])
+            break
+        if word in takes_value:
+            value = next(words, None)
+            if value is not None and value.startswith("-") and value not in known and value != "--":
+                joined.append(f"{word}={value}")
+                continue
+            joined.append(word)
+            if value is not None:
+                joined.append(value)
+            continue
+        joined.append(word)
+    return parser.parse_args(joined)
