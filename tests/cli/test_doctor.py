@@ -97,14 +97,18 @@ def test_rejected_token(
     assert "expired-token-42" not in "\n".join(lines)
 
 
+@pytest.mark.parametrize("given_as", ["DATABASIN_API_URL", "--api-url"])
 def test_an_invalid_url_skips_the_other_checks(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], given_as: str
 ) -> None:
-    monkeypatch.setenv("DATABASIN_API_URL", "api.databasin.example")
-    status, lines = diagnose(capsys)
+    if given_as == "--api-url":
+        status, lines = diagnose(capsys, "--api-url", "api.databasin.example")
+    else:
+        monkeypatch.setenv("DATABASIN_API_URL", "api.databasin.example")
+        status, lines = diagnose(capsys)
     assert status == 1
     assert lines == [
-        "FAIL configuration: invalid setting: DATABASIN_API_URL: must start with http:// or https://, "
+        f"FAIL configuration: invalid setting: {given_as}: must start with http:// or https://, "
         "e.g. http://localhost:9000",
         "skip api reachable: needs a valid configuration",
         "skip token: needs a valid configuration",

@@ -140,12 +140,20 @@ def test_an_unreachable_api_is_exit_1(refused_url: str) -> None:
     )
 
 
-def test_an_invalid_setting_is_exit_3() -> None:
-    status, out, err = run("projects", env={"DATABASIN_API_URL": "localhost:9000"})
+@pytest.mark.parametrize(
+    ("args", "env", "named"),
+    [
+        (["projects"], {"DATABASIN_API_URL": "localhost:9000"}, "DATABASIN_API_URL"),
+        (["--api-url", "localhost:9000", "projects"], {}, "--api-url"),
+    ],
+)
+def test_an_invalid_setting_is_exit_3_naming_where_it_came_from(
+    args: list[str], env: dict[str, str], named: str
+) -> None:
+    status, out, err = run(*args, env=env)
     assert (status, out) == (3, "")
     assert err == (
-        "Error: invalid configuration: DATABASIN_API_URL: must start with http:// or https://, "
-        "e.g. http://localhost:9000\n"
+        f"Error: invalid configuration: {named}: must start with http:// or https://, e.g. http://localhost:9000\n"
     )
 
 
