@@ -160,11 +160,34 @@ async def test_fields_picks_columns_and_star_shows_all(mcp: Client, listing: res
         "105,host105.example.com",
         "106,host106.example.com",
     ]
-    header = text(everything).splitlines()[1].split(",")
-    assert header[:3] == ["connectorID", "connectorName", "connectorType"]
-    assert len(header) == 15
+    # "*" is every field the list answer carries: the reference's list has 12 of get_connector's 15.
+    assert text(everything).splitlines()[1] == (
+        "connectorID,connectorName,connectorType,connectorHost,connectorPort,connectorDatabaseName,"
+        "institutionID,internalID,ownerID,active,createdDate,lastModifiedDate"
+    )
     assert everything.structured_content is not None
     assert everything.structured_content["omitted_fields"] == []
+
+
+async def test_a_field_the_list_answer_lacks_is_refused_naming_get_connector(mcp: Client, listing: respx.Route) -> None:
+    """An empty connectorUsername column would read as "no username": the list answer just lacks it."""
+    for tool, arguments in (
+        ("list_connectors", {"project_id": "proj-002"}),
+        ("find_connectors", {"query": "orders"}),
+    ):
+        result = await mcp.call_tool(tool, {**arguments, "fields": ["connectorID", "connectorUsername"]})
+        assert result.is_error
+        assert text(result) == (
+            "fields: the API's connector list does not carry connectorUsername; "
+            "get_connector(connector_id=...) shows every field of one connector."
+        )
+
+
+async def test_an_unknown_field_beside_star_is_refused(mcp: Client, listing: respx.Route) -> None:
+    result = await mcp.call_tool("list_connectors", {"project_id": "proj-002", "fields": ["*", "bogus"]})
+
+    assert result.is_error
+    assert text(result).startswith("Unknown field in fields: bogus. Available: connectorID, connectorName,")
 
 
 async def test_asking_for_active_shows_it_as_a_column(mcp: Client, listing: respx.Route) -> None:

@@ -25,6 +25,11 @@ class APIRecord(BaseModel):
         """Fields the upstream sent beyond the reference, in the order it sent them."""
         return dict(self.model_extra or {})
 
+    def sent_fields(self) -> list[str]:
+        """The fields the upstream sent: the declared ones it filled in, then its extras."""
+        declared = type(self).model_fields
+        return [*(name for name in declared if name in self.model_fields_set), *self.extra_fields()]
+
     def as_row(self) -> dict[str, Any]:
         """Every field, declared then extra, as plain values (what projection picks from)."""
         return {**{name: getattr(self, name) for name in type(self).model_fields}, **self.extra_fields()}

@@ -551,7 +551,13 @@ class Operations:
         if sort:
             matches = sorted(matches, key=lambda c: c.connectorID)
         rows = [c.as_row() for c in matches]
-        available = available_fields(list(Connector.model_fields), (c.extra_fields() for c in all_connectors))
+        available = available_fields(list(Connector.model_fields), (c.sent_fields() for c in all_connectors))
+        unlisted = [name for name in fields or () if name in Connector.model_fields and name not in available]
+        if unlisted:
+            raise InvalidArgumentError(
+                f"fields: the API's connector list does not carry {', '.join(unlisted)}; "
+                "get_connector(connector_id=...) shows every field of one connector."
+            )
         shown, left_out = choose_fields(fields, default, available)
         # By default `active` is said once in the title ("inactive: 110, 133") instead of a
         # true/false cell on every row: most connectors are active, and that column costs about
@@ -578,7 +584,7 @@ class Operations:
 
         async def load() -> MetadataRows:
             records = await fetch()
-            available = available_fields(list(model.model_fields), (r.extra_fields() for r in records))
+            available = available_fields(list(model.model_fields), (r.sent_fields() for r in records))
             rows = []
             for index, item in enumerate(records):
                 rows.append(item.as_row())

@@ -87,26 +87,31 @@ def choose_fields(
     """(fields to show, available fields left out). Raises InvalidArgumentError for unknown names."""
     if not requested:
         shown = [name for name in default if name in available] or list(default)
-    elif ALL_FIELDS in requested:
-        shown = list(available)
     else:
-        unknown = [name for name in requested if name not in available]
+        unknown = [name for name in requested if name != ALL_FIELDS and name not in available]
         if unknown:
             raise InvalidArgumentError(
                 f"Unknown field{'s' if len(unknown) > 1 else ''} in fields: {', '.join(unknown)}. "
                 f"Available: {', '.join(available)}."
             )
-        shown = list(dict.fromkeys(requested))
+        shown = list(available) if ALL_FIELDS in requested else list(dict.fromkeys(requested))
     left_out = [name for name in available if name not in shown]
     return shown, left_out
 
 
-def available_fields(declared: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> list[str]:
-    """Declared fields, then every extra field seen in the rows, in first-seen order."""
-    names = dict.fromkeys(declared)
-    for row in rows:
-        names.update(dict.fromkeys(row))
-    return list(names)
+def available_fields(declared: Sequence[str], sent: Iterable[Sequence[str]]) -> list[str]:
+    """The fields some record was sent with: declared ones in declared order, then extras as first seen.
+
+    A listing offers only these: the API's connector list, for one, leaves out fields that
+    GET /api/connector/{id} has, and offering them would show an empty column that reads as
+    "not set". With no records there is nothing to go by, so every declared field is offered.
+    """
+    seen: dict[str, None] = {}
+    for names in sent:
+        seen.update(dict.fromkeys(names))
+    if not seen:
+        return list(declared)
+    return [name for name in declared if name in seen] + [name for name in seen if name not in declared]
 
 
 # --- paging -----------------------------------------------------------------------------------------

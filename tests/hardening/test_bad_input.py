@@ -53,6 +53,18 @@ EXTRA_PATHS = re.compile(
 # --- the upstream ------------------------------------------------------------------------------------------------
 
 
+LISTED_DETAILS = {
+    "connectorHost": "db.example.com",
+    "connectorPort": "5432",
+    "connectorDatabaseName": "sales",
+    "ownerID": 456,
+    "createdDate": "2025-01-15T10:30:00Z",
+    "lastModifiedDate": "2025-01-20T14:45:00Z",
+}
+# Fields only GET /api/connector/{id} carries: a listing asked for them refuses, naming get_connector.
+NOT_LISTED = {"connectorUsername", "connectorAuthType", "connectorMaxConnections"}
+
+
 class FakeApi:
     """Answers every route of the API plausibly and records every request (respx catch-all)."""
 
@@ -73,9 +85,9 @@ class FakeApi:
                 )
             project = request.url.params.get("internalID", "proj-001")
             institution = request.url.params.get("institutionID", "1")
-            rows = [
+            rows = [  # the reference's list fields (no username, auth type or max connections)
                 {"connectorID": n, "connectorName": name, "connectorType": "RDBMS", "internalID": project}
-                | {"institutionID": institution, "active": n != 8}
+                | {"institutionID": institution, "active": n != 8, **LISTED_DETAILS}
                 for n, name in ((7, "Alpha Warehouse"), (8, "Beta Orders"), (9, "Gamma CRM"))
             ]
             return httpx.Response(200, json=rows)
@@ -85,7 +97,7 @@ class FakeApi:
             "refresh": {"message": "Metadata refresh initiated", "catalogCount": 1, "schemaCount": 2, "tableCount": 3},
             "catalogs": [{"catalogName": "sales", "description": "Sales"}],
             "schemas": [{"schemaName": "public", "description": "Public"}],
-            "tables": [{"tableName": "orders", "tableType": "TABLE", "rowCount": 12}],
+            "tables": [{"tableName": "orders", "tableType": "TABLE", "rowCount": 12, "sizeInBytes": 4096}],
             "columns": [{"columnName": "id", "dataType": "BIGINT", "isNullable": False, "isPrimaryKey": True}],
         }[action]
         if action is None and method == "PUT":
@@ -379,11 +391,13 @@ def operation_refusal(tool: str, arguments: dict[str, Any]) -> str | None:
     requested = arguments.get("fields")
     if isinstance(requested, str):
         requested = json.loads(requested)
-    if requested and "*" not in requested:
+    if requested:
         available = {"list_tables": Table.model_fields, "list_columns": Column.model_fields}.get(
             tool, Connector.model_fields
         )
-        if any(name not in available for name in requested):
+        if tool in ("list_connectors", "find_connectors") and NOT_LISTED.intersection(requested):
+            return "fields: the API's connector list does not carry"
+        if any(name != "*" and name not in available for name in requested):
             return "Unknown field"
     return None
 
