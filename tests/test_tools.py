@@ -125,7 +125,9 @@ async def test_list_connectors_pages_with_limit_and_offset(mcp: Client, listing:
     first = await mcp.call_tool("list_connectors", {"project_id": "proj-001", "limit": 2})
     second = await mcp.call_tool("list_connectors", {"project_id": "proj-001", "limit": 2, "offset": 2})
 
-    assert text(first).splitlines()[0] == "4 connectors in proj-001, showing 1–2 (all active); next: offset=2"
+    assert text(first).splitlines()[0] == (
+        "4 connectors in proj-001, showing 1–2 (1 inactive, none on this page); next: offset=2"
+    )
     assert text(second).splitlines()[0] == "4 connectors in proj-001, showing 3–4 (inactive: 103)"
     assert [row.split(",")[0] for row in text(second).splitlines()[2:]] == ["103", "104"]
     assert listing.call_count == 1  # the second page came from the cache
@@ -251,6 +253,57 @@ async def test_find_connectors_searches_every_project(mcp: Client, listing: resp
         "connectorID,connectorName,connectorType,internalID\n"
         "102,Finance Snowflake,Snowflake,proj-001\n"
         "106,Zürich Finance,Snowflake,proj-002"
+    )
+
+
+async def test_find_connectors_says_how_to_see_more_without_an_offset_it_does_not_take(
+    mcp: Client, listing: respx.Route
+) -> None:
+    result = await mcp.call_tool("find_connectors", {"query": "finance", "limit": 1})
+
+    assert text(result).splitlines()[0] == (
+        "2 of 7 connectors match 'finance', showing 1–1 (all active); "
+        "more: add words to the query, or raise limit (up to 50)"
+    )
+    assert result.structured_content is not None
+    assert result.structured_content["next_offset"] is None  # there is no offset to pass
+
+
+async def test_a_page_of_several_says_which_inactive_are_on_it_and_how_many_in_all(
+    router: respx.Router, mcp: Client
+) -> None:
+    router.get("/api/connector").respond(
+        json=[connector(n, f"C{n}", "RDBMS", "p", active=n not in (2, 4)) for n in range(1, 6)]
+    )
+
+    first = await mcp.call_tool("list_connectors", {"project_id": "p", "limit": 3})
+    last = await mcp.call_tool("list_connectors", {"project_id": "p", "limit": 3, "offset": 3})
+
+    assert text(first).splitlines()[0] == (
+        "5 connectors in p, showing 1–3 (2 inactive, on this page: 2); next: offset=3"
+    )
+    assert text(last).splitlines()[0] == "5 connectors in p, showing 4–5 (2 inactive, on this page: 4)"
+
+
+async def test_a_pasted_project_id_loses_its_spaces(mcp: Client, listing: respx.Route) -> None:
+    result = await mcp.call_tool("list_connectors", {"project_id": "  proj-002 "})
+
+    assert text(result).splitlines()[0] == "2 connectors in proj-002 (all active)"
+    assert listing.calls.last.request.url.params["internalID"] == "proj-002"
+
+
+async def test_an_empty_answer_blames_the_institution_filter_when_one_was_given(
+    mcp: Client, listing: respx.Route
+) -> None:
+    projects = await mcp.call_tool("list_projects", {"institution_id": 99})
+    connectors = await mcp.call_tool("list_connectors", {"project_id": "proj-001", "institution_id": 2})
+
+    assert text(projects) == (
+        "0 projects with 0 connectors in institution 99\n"
+        "None visible to this token; list_projects() without institution_id shows every institution's."
+    )
+    assert text(connectors) == (
+        "0 connectors in proj-001 of institution 2\nCheck project_id and institution_id with list_projects."
     )
 
 
@@ -627,6 +680,16 @@ async def test_a_failed_connection_test_is_reported_not_raised(mcp: Client, rout
     assert result.structured_content["success"] is False
 
 
+async def test_a_failed_test_does_not_repeat_itself(mcp: Client, router: respx.Router) -> None:
+    router.post("/api/connector/101/test").respond(
+        json={"success": False, "message": "Connection failed: Connection timed out", "error": "Connection timed out"}
+    )
+
+    result = await mcp.call_tool("test_connector", {"connector_id": 101})
+
+    assert text(result) == "Connector 101 test FAILED: Connection failed: Connection timed out"
+
+
 async def test_test_details_lists_what_the_api_measured(mcp: Client, router: respx.Router) -> None:
     router.post("/api/connector/101/test").respond(
         json={"success": True, "message": "ok", "details": {"connectorType": "RDBMS", "testDuration": "1.2s"}}
@@ -701,7 +764,7 @@ async def test_list_tables_name_contains(mcp: Client, router: respx.Router) -> N
     result = await mcp.call_tool("list_tables", {"connector_id": 7, "name_contains": "T014", "fields": ["tableName"]})
 
     assert text(result).splitlines() == [
-        "10 of 1,500 tables in connector 7 matching name_contains='T014'",
+        "10 of 1,500 tables in connector 7 matching name_contains='T014' (default catalog and schema)",
         "tableName",
         *[f"t014{i}" for i in range(10)],
     ]
@@ -718,7 +781,7 @@ async def test_list_columns_keeps_table_order(mcp: Client, router: respx.Router)
     result = await mcp.call_tool("list_columns", {"connector_id": 7, "schema": "public", "table": "customers"})
 
     assert text(result) == (
-        "2 columns of public.customers in connector 7 (primary key: id)\n"
+        "2 columns of public.customers in connector 7 (default catalog; primary key: id)\n"
         "columnName,dataType,isNullable\n"
         "id,INT,false\n"
         "email,VARCHAR(255),false"
@@ -742,7 +805,8 @@ async def test_the_primary_key_is_named_once_for_the_whole_table(mcp: Client, ro
 
     # The key is a property of the table: named on a page that does not hold it too.
     assert text(second_page) == (
-        "3 columns of orders in connector 7, showing 2–2 (primary key: tenant_id, order_id); next: offset=2\n"
+        "3 columns of orders in connector 7, showing 2–2 "
+        "(default catalog and schema; primary key: tenant_id, order_id); next: offset=2\n"
         "columnName,dataType,isNullable\n"
         "note,TEXT,true"
     )
@@ -765,7 +829,10 @@ async def test_a_table_without_a_key_says_so(mcp: Client, router: respx.Router) 
 
     result = await mcp.call_tool("list_columns", {"connector_id": 7, "table": "events"})
 
-    assert text(result).splitlines()[0] == "3 columns of events in connector 7 (no primary key)"
+    assert (
+        text(result).splitlines()[0]
+        == "3 columns of events in connector 7 (default catalog and schema; no primary key)"
+    )
 
 
 async def test_catalogs_and_schemas(mcp: Client, router: respx.Router) -> None:
@@ -776,11 +843,14 @@ async def test_catalogs_and_schemas(mcp: Client, router: respx.Router) -> None:
 
     catalogs = await mcp.call_tool("list_catalogs", {"connector_id": 7})
     schemas = await mcp.call_tool("list_schemas", {"connector_id": 7, "catalog": "sales_data"})
+    defaulted = await mcp.call_tool("list_schemas", {"connector_id": 7})
 
     assert text(catalogs) == (
         "2 catalogs in connector 7\ncatalogName,description\nanalytics_prod,\nsales_data,Sales database"
     )
     assert text(schemas) == "1 schema in connector 7, catalog sales_data\nschemaName,description\npublic,Public schema"
+    # Without a catalog the API answers for its default one, not for the whole connector.
+    assert text(defaulted).splitlines()[0] == "1 schema in connector 7 (default catalog)"
 
 
 async def test_a_missing_schema_is_reported_in_the_apis_words(mcp: Client, router: respx.Router) -> None:
@@ -813,7 +883,8 @@ async def test_every_answer_is_held_under_the_character_cap(make_server: ServerF
     assert data["next_offset"] == len(data["items"])
     assert (
         body.splitlines()[0]
-        == f"1,500 tables in connector 7, showing 1–{len(data['items'])}; next: offset={len(data['items'])}"
+        == f"1,500 tables in connector 7, showing 1–{len(data['items'])} (default catalog and schema); "
+        f"next: offset={len(data['items'])}"
     )
 
 

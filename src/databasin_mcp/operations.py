@@ -45,6 +45,7 @@ PROJECT_FIELDS = ("project_id", "institution_id", "connectors", "types")
 PROJECT_FIELDS_NAMED = ("project_id", "name", "institution_id", "connectors", "types")
 FIND_FIELDS = (*Connector.DEFAULT_LIST_FIELDS, "internalID")
 UPDATABLE = ("name", "host", "port", "database", "username", "password", "auth_type", "max_connections", "active")
+FIND_LIMIT_MAX = 50  # find_connectors takes no offset: past this, the query has to narrow
 PROGRESS_INTERVAL = 1.0
 # How long a create that got no answer blocks a same-name create (it may still land upstream).
 UNANSWERED_CREATE_WINDOW = 120.0
@@ -86,7 +87,11 @@ class Operations:
             limit=max(len(rows), 1),
             max_chars=self.settings.max_chars,
             scope=scope,
-            empty_hint="No connectors are visible to this token.",
+            empty_hint=(
+                "No connectors are visible to this token."
+                if institution_id is None
+                else "None visible to this token; list_projects() without institution_id shows every institution's."
+            ),
         )
 
     async def _named_projects(self, institution_id: int | None) -> dict[str, Project] | None:
@@ -127,6 +132,12 @@ class Operations:
             and (active is None or c.active is active)
         ]
         filters = _describe_filters(name_contains=name_contains, connector_type=connector_type, active=active)
+        if filters:
+            empty_hint = "Loosen the filters, or check them against list_connectors without filters."
+        elif institution_id is None:
+            empty_hint = "Check the project ID with list_projects."
+        else:
+            empty_hint = "Check project_id and institution_id with list_projects."
         return self._connector_listing(
             matches,
             all_connectors=connectors,
@@ -134,13 +145,9 @@ class Operations:
             default=Connector.DEFAULT_LIST_FIELDS,
             limit=limit,
             offset=offset,
-            scope=f"in {project}",
+            scope=f"in {project}" + (f" of institution {institution_id}" if institution_id is not None else ""),
             filters=filters,
-            empty_hint=(
-                "Loosen the filters, or check them against list_connectors without filters."
-                if filters
-                else "Check the project ID with list_projects."
-            ),
+            empty_hint=empty_hint,
         )
 
     async def find_connectors(self, *, query: str, fields: Sequence[str] | None = None, limit: int = 10) -> Answer:
@@ -164,6 +171,7 @@ class Operations:
             filters=f"match {query.strip()!r}",
             empty_hint="Try fewer or shorter words; the match covers name, host, database and type.",
             sort=False,
+            more=f"more: add words to the query, or raise limit (up to {FIND_LIMIT_MAX})",
         )
 
     async def get_connector(self, *, connector_id: int, fields: Sequence[str] | None = None) -> Answer:
@@ -360,8 +368,8 @@ class Operations:
         result = await self.client.test_connector(connector_id)
         outcome = "passed" if result.success else "FAILED"
         line = f"Connector {connector_id} test {outcome}: {result.message or result.status or 'no message'}"
-        if result.error:
-            line += f" ({result.error})"
+        if result.error and result.error.casefold() not in line.casefold():
+            line += f" ({result.error})"  # unless the message already said it
         duration = (result.details or {}).get("testDuration")
         if result.success and duration and not details:
             line += f" in {duration}"
@@ -445,6 +453,7 @@ class Operations:
             Schema,
             noun="schemas",
             scope=scope,
+            defaults=_defaults_used(catalog=catalog),
             name_contains=name_contains,
             fields=None,
             limit=limit,
@@ -474,6 +483,7 @@ class Operations:
             Table,
             noun="tables",
             scope=scope,
+            defaults=_defaults_used(catalog=catalog, schema=schema),
             name_contains=name_contains,
             fields=fields,
             limit=limit,
@@ -503,6 +513,7 @@ class Operations:
             Column,
             noun="columns",
             scope=f"of {where} in connector {connector_id}",
+            defaults=_defaults_used(catalog=catalog, schema=schema),
             name_contains=name_contains,
             fields=fields,
             limit=limit,
@@ -512,7 +523,7 @@ class Operations:
     # --- shared pieces -------------------------------------------------------------------------------
 
     def _project(self, project_id: str | None) -> str:
-        project = project_id or self.settings.project
+        project = (project_id or self.settings.project or "").strip()  # a pasted "proj-007 " is proj-007
         if not project:
             raise InvalidArgumentError(
                 "project_id is required: pass project_id='...' (the project's internalID; list_projects shows them)."
@@ -547,6 +558,7 @@ class Operations:
         filters: str,
         empty_hint: str,
         sort: bool = True,
+        more: str = "",
     ) -> Answer:
         if sort:
             matches = sorted(matches, key=lambda c: c.connectorID)
@@ -574,7 +586,8 @@ class Operations:
             matched_of=len(all_connectors) if filters else None,
             filter_note=filters,
             empty_hint=empty_hint,
-            in_title=None if fields else TitleField("active", _activity_note),
+            in_title=None if fields else TitleField("active", lambda shown: _activity_note(rows, shown)),
+            more=more,
         )
 
     async def _metadata_rows(
@@ -607,6 +620,7 @@ class Operations:
         fields: Sequence[str] | None,
         limit: int,
         offset: int,
+        defaults: str = "",
     ) -> Answer:
         name_field = next(iter(model.model_fields))
         matching = listed.rows
@@ -631,6 +645,7 @@ class Operations:
             filter_note=_describe_filters(name_contains=name_contains),
             empty_hint="" if name_contains else "Nothing here: check the names, or run refresh_connector_metadata.",
             in_title=key_in_title if model is Column and not fields else None,
+            aside=defaults,
         )
 
 
@@ -700,14 +715,27 @@ def _primary_key_note(columns: Sequence[Mapping[str, Any]]) -> str:
     return ""  # the API did not say (the v2 routes never do)
 
 
-def _activity_note(rows: Sequence[Mapping[str, Any]]) -> str:
-    """'inactive: 110, 133' for the connectors on a page (or 'all active')."""
-    inactive = [str(row["connectorID"]) for row in rows if row.get("active") is False]
-    unknown = [str(row["connectorID"]) for row in rows if row.get("active") is None]
-    parts = [f"inactive: {', '.join(inactive)}" if inactive else ("all active" if not unknown else "")]
-    if unknown:
-        parts.append(f"active unknown: {', '.join(unknown)}")
+def _activity_note(rows: Sequence[Mapping[str, Any]], shown: Sequence[Mapping[str, Any]]) -> str:
+    """'inactive: 110, 133' (or 'all active'); on one page of several, which of all are inactive:
+    '7 inactive, on this page: 110, 125', so a page never reads as the whole listing."""
+    inactive = [str(row["connectorID"]) for row in shown if row.get("active") is False]
+    unknown = [str(row["connectorID"]) for row in shown if row.get("active") is None]
+    in_all = sum(row.get("active") is False for row in rows)
+    if len(shown) == len(rows) or len(inactive) == in_all:  # the page shows every inactive one
+        state = f"inactive: {', '.join(inactive)}" if inactive else ("all active" if not unknown else "")
+    elif inactive:
+        state = f"{in_all} inactive, on this page: {', '.join(inactive)}"
+    else:
+        state = f"{in_all} inactive, none on this page"
+    parts = [state, f"active unknown: {', '.join(unknown)}" if unknown else ""]
     return "; ".join(part for part in parts if part)
+
+
+def _defaults_used(**names: str | None) -> str:
+    """'default catalog and schema' for the names left to the API: the count is then of its default,
+    not of the whole connector (refresh_connector_metadata counts everything)."""
+    missing = [name for name, given in names.items() if not given]
+    return f"default {' and '.join(missing)}" if missing else ""
 
 
 def _describe_filters(**filters: Any) -> str:

@@ -163,13 +163,17 @@ def listing(
     filter_note: str = "",
     empty_hint: str = "",
     in_title: TitleField | None = None,
+    aside: str = "",
+    more: str = "",
 ) -> Answer:
     """A paged, projected, capped table of rows.
 
     `rows` are all the rows that match (already filtered and sorted); this
     picks the page, renders it, and cuts it if it passes `max_chars`.
     `in_title` names a field the text says once in the title instead of in a
-    column; the structured items keep it.
+    column; the structured items keep it. `aside` is said in the title's
+    parentheses too ("default schema"). `more` replaces "next: offset=N" for
+    a tool that takes no offset (how else to see the rest).
     """
     total = len(rows)
     page_rows = rows[offset : offset + limit]
@@ -188,8 +192,9 @@ def listing(
     truncated = shown < len(lines)
 
     page = Page(total=total, offset=offset, limit=limit, shown=shown)
-    note = titled.note(page_rows[:shown]) if titled is not None and shown else ""
-    title = _title(noun, page, scope, matched_of, filter_note, note)
+    said_once = titled.note(page_rows[:shown]) if titled is not None and shown else ""
+    note = "; ".join(part for part in (aside, said_once) if part)
+    title = _title(noun, page, scope, matched_of, filter_note, note, more)
     text_lines = [title]
     if page.shown:
         text_lines += [header, *lines[:shown]]
@@ -198,7 +203,7 @@ def listing(
     if truncated:
         text_lines.append(
             f"… cut to {shown} rows by the {number(max_chars)}-character cap: ask for fewer fields or "
-            f"limit={max(shown, 1)}; next: offset={offset + shown}"
+            f"limit={max(shown, 1)}" + ("" if more else f"; next: offset={offset + shown}")
         )
     data: dict[str, Any] = {
         "items": [{name: row.get(name) for name in fields} for row in page_rows[:shown]],
@@ -207,13 +212,13 @@ def listing(
         "total": total,
         "offset": offset,
         "limit": limit,
-        "next_offset": page.next_offset,
+        "next_offset": None if more else page.next_offset,
         "truncated": truncated,
     }
     return Answer("\n".join(text_lines), data)
 
 
-def _title(noun: str, page: Page, scope: str, matched_of: int | None, filter_note: str, note: str) -> str:
+def _title(noun: str, page: Page, scope: str, matched_of: int | None, filter_note: str, note: str, more: str) -> str:
     """'95 connectors in proj-007, showing 1–25 (inactive: 110); next: offset=25'."""
     # "1 table", but "1 of 4 tables": the noun agrees with the last count.
     count = counted(page.total, noun) if matched_of is None else f"{number(page.total)} of {counted(matched_of, noun)}"
@@ -225,7 +230,7 @@ def _title(noun: str, page: Page, scope: str, matched_of: int | None, filter_not
     if note:
         title += f" ({note})"
     if page.next_offset is not None:
-        title += f"; next: offset={page.next_offset}"
+        title += f"; {more}" if more else f"; next: offset={page.next_offset}"
     return title
 
 

@@ -29,7 +29,7 @@ from .errors import (
     TransportError,
     clause,
 )
-from .operations import Operations
+from .operations import FIND_LIMIT_MAX, Operations
 from .shaping import ALL_FIELDS, Answer
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ Fields = Annotated[
 ]
 Offset = Annotated[int, Field(ge=0), _at_most(10**9)]
 ConnectorLimit = Annotated[int, Field(ge=1, le=200)]
-FindLimit = Annotated[int, Field(ge=1, le=50)]
+FindLimit = Annotated[int, Field(ge=1, le=FIND_LIMIT_MAX)]
 MetadataLimit = Annotated[int, Field(ge=1, le=500)]
 ColumnLimit = Annotated[int, Field(ge=1, le=1000)]
 Text = Annotated[str | None, _at_most(500)]
@@ -366,6 +366,7 @@ def error_result(text: str) -> CallToolResult:
 
 _WRITES = {"create_connector", "update_connector", "delete_connector", "refresh_connector_metadata"}
 _CONNECTOR_TOOLS = {"get_connector", "update_connector", "delete_connector", "test_connector"}
+_ACTIONS = {"test_connector", "refresh_connector_metadata"}
 # "Catalog 'x' not found for connector 7" is about the catalog, not the connector.
 _NAMES_METADATA = re.compile(r"\b(catalog|schema|table)s?\b", re.IGNORECASE)
 
@@ -395,10 +396,11 @@ def error_text(error: DatabasinError, tool: str, subject: Mapping[str, Any]) -> 
             "Check the names with list_catalogs, list_schemas or list_tables."
         )
     if isinstance(error, BadRequestError):
-        return (
-            f"The Databasin API refused the request: {clause(upstream or str(error))}. "
-            "Fix the arguments and call again."
-        )
+        refused = f"The Databasin API refused the request: {clause(upstream or str(error))}."
+        if tool in _ACTIONS:  # only a connector ID to give: nothing in the call to fix
+            settings = f"get_connector(connector_id={connector_id})"
+            return f"{refused} Calling again will not help; {settings} shows its settings."
+        return f"{refused} Fix the arguments and call again."
     if isinstance(error, PermissionDeniedError):
         return f"{error} This token may not do that; use a token with access to the connector's project."
     if isinstance(error, (ServerError, TransportError)):

@@ -102,7 +102,8 @@ def test_connectors_list_is_not_cut_by_the_agents_character_cap(databasin: Datab
 def test_connectors_find_joins_its_words(databasin: Databasin) -> None:
     result = databasin("connectors", "find", "finance", "snowflake", "--limit", "2")
     assert result.stdout == (
-        "17 of 434 connectors match 'finance snowflake', showing 1–2 (all active); next: offset=2\n"
+        "17 of 434 connectors match 'finance snowflake', showing 1–2 (1 inactive, none on this page); "
+        "more: add words to the query, or raise limit (up to 50)\n"
         "connectorID  connectorName      connectorType  active  internalID\n"
         "        148  Finance Snowflake  Snowflake      true    proj-002\n"
         "        240  Finance Snowflake  Snowflake      true    proj-001\n"

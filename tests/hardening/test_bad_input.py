@@ -410,7 +410,8 @@ def expected_query(
     if path in ("/api/my/projects", "/api/connector/columns"):
         pass  # no parameters (the v2 columns route takes its names in a JSON body)
     elif action is None and method == "GET" and tool in ("list_projects", "list_connectors", "create_connector"):
-        values["internalID"] = arguments.get("project_id") if tool != "list_projects" else None
+        project = arguments.get("project_id") if tool != "list_projects" else None
+        values["internalID"] = project.strip() if project is not None else None  # a pasted ID's spaces go
         if tool != "create_connector":
             values["institutionID"] = arguments.get("institution_id")
     elif action in ("schemas", "tables", "columns"):

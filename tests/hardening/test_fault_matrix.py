@@ -221,7 +221,7 @@ FAULTS = (
     Fault(
         "400 with the reference's body",
         {"status": 400},
-        lambda c, h: "The Databasin API refused the request: Bad request. Fix the arguments and call again.",
+        lambda c, h: "The Databasin API refused the request: Bad request. " + _after_refusal(c),
     ),
     Fault(
         "404 with the reference's body",
@@ -257,6 +257,13 @@ def _not_found(case: Case) -> str:
     if case.connector_id is None:  # the listings and create: a 404 there means a wrong base URL
         return "Not found: Resource not found. Check that DATABASIN_API_URL is the Databasin API's base URL."
     return "Not found: Resource not found. Check the names with list_catalogs, list_schemas or list_tables."
+
+
+def _after_refusal(case: Case) -> str:
+    """A 400 to a test or refresh is about the connector: its ID is all the call has, so nothing to fix."""
+    if case.tool in ("test_connector", "refresh_connector_metadata"):
+        return f"Calling again will not help; get_connector(connector_id={case.connector_id}) shows its settings."
+    return "Fix the arguments and call again."
 
 
 def assert_error(result: CallToolResult, expected: str, case: Case) -> None:
@@ -454,7 +461,7 @@ async def test_real_404s_name_what_is_missing(harness: Harness) -> None:
     assert untestable.is_error
     assert text(untestable) == (
         "The Databasin API refused the request: Connection testing is not supported for connector type SFTP. "
-        "Fix the arguments and call again."
+        f"Calling again will not help; get_connector(connector_id={UNTESTABLE_CONNECTOR_ID}) shows its settings."
     )
 
 

@@ -88,7 +88,7 @@ def test_the_inspector_sees_the_whole_contract_and_the_expected_answers(
 
     connectors = text_of(results["list_connectors"])
     assert connectors[:3] == [
-        f"95 connectors in {PROJECT_95}, showing 1–25 (inactive: 110, 125, 133); next: offset=25",
+        f"95 connectors in {PROJECT_95}, showing 1–25 (7 inactive, on this page: 110, 125, 133); next: offset=25",
         "connectorID,connectorName,connectorType",
         "103,Marketing PostgreSQL,RDBMS",
     ]

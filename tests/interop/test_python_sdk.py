@@ -106,7 +106,7 @@ async def test_both_protocol_generations_get_identical_answers(sandbox: Sandbox,
     assert projects["structured"]["total"] == 12
     assert not connectors["is_error"]
     assert connectors["text"][0].splitlines()[0] == (
-        f"95 connectors in {PROJECT_95}, showing 1–25 (inactive: 110, 125, 133); next: offset=25"
+        f"95 connectors in {PROJECT_95}, showing 1–25 (7 inactive, on this page: 110, 125, 133); next: offset=25"
     )
     assert connectors["structured"]["next_offset"] == 25
     assert not connector["is_error"]

@@ -51,7 +51,9 @@ SSE_URL_PLACEHOLDER = "http://127.0.0.1:8000/sse"
 TOKEN_PLACEHOLDER = "YOUR_MCP_TOKEN"
 FIRST_LINES = {
     "list_projects": "12 projects with 434 connectors",
-    "list_connectors": f"95 connectors in {PROJECT_95}, showing 1–25 (inactive: 110, 125, 133); next: offset=25",
+    "list_connectors": (
+        f"95 connectors in {PROJECT_95}, showing 1–25 (7 inactive, on this page: 110, 125, 133); next: offset=25"
+    ),
 }
 
 
