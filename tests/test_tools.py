@@ -391,6 +391,7 @@ async def test_not_found_says_how_to_find_ids(mcp: Client, router: respx.Router)
         ({"connector_id": -1}, "Invalid argument: connector_id: Input should be greater than or equal to 1."),
         ({"connector_id": "abc"}, "Invalid argument: connector_id: Input should be a valid integer"),
         ({"connector_id": 2**64}, "Invalid argument: connector_id: must be at most 9,223,372,036,854,775,807."),
+        ({"connector_id": True}, "Invalid argument: connector_id: must be a number, not true or false. Fix and"),
         ({}, "Invalid argument: connector_id is required. Fix and call again."),
         ({"connector_id": 1, "fields": ["a b"]}, "Invalid argument: fields: 'a b' is not a field name"),
         ({"connectorId": 5}, "Unknown argument connectorId for get_connector; it takes: connector_id, fields."),
@@ -582,6 +583,76 @@ async def test_an_ambiguous_create_failure_says_a_retry_is_safe(
         "it answers with the connector if the first attempt went through, and never makes a duplicate."
     )
     assert create.call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("arguments", "refusal"),
+    [
+        (
+            {"institution_id": 2},
+            "institution_id: proj-001 belongs to institution 1; pass institution_id=1. Nothing was created.",
+        ),
+        (
+            {"project_id": "PROJ-001"},
+            "project_id: there is no 'PROJ-001'; did you mean 'proj-001'? Project IDs are case-sensitive. "
+            "Nothing was created.",
+        ),
+    ],
+)
+async def test_a_create_aimed_at_the_wrong_project_is_refused(
+    mcp: Client, router: respx.Router, listing: respx.Route, arguments: dict[str, Any], refusal: str
+) -> None:
+    create = router.post("/api/connector").respond(json={"connectorID": 789})
+
+    result = await mcp.call_tool("create_connector", {**CREATE_ARGS, **arguments})
+
+    assert result.is_error
+    assert text(result) == refusal
+    assert create.call_count == 0
+
+
+async def test_the_first_connector_of_a_project_is_created_and_said_to_be_first(
+    mcp: Client, router: respx.Router, listing: respx.Route
+) -> None:
+    create = router.post("/api/connector").respond(json={"connectorID": 789})
+
+    result = await mcp.call_tool("create_connector", {**CREATE_ARGS, "project_id": "proj-new"})
+
+    assert text(result) == (
+        "Created connector 789 'Orders Postgres' (RDBMS) in proj-new.\n"
+        "It is the first connector in proj-new: if that is unexpected, check the ID with list_projects."
+    )
+    assert create.call_count == 1
+
+
+async def test_a_project_the_api_does_not_list_for_the_user_is_refused(
+    mcp: Client, router: respx.Router, listing: respx.Route
+) -> None:
+    router.get("/api/my/projects").respond(json=[{"internalID": "proj-001", "name": "Sales", "institutionID": 1}])
+    create = router.post("/api/connector").respond(json={"connectorID": 789})
+
+    result = await mcp.call_tool("create_connector", {**CREATE_ARGS, "project_id": "proj-typo"})
+
+    assert text(result) == (
+        "project_id: 'proj-typo' is not one of your projects; list_projects shows them. Nothing was created."
+    )
+    assert create.call_count == 0
+
+
+async def test_a_rename_to_a_name_the_project_has_goes_through_and_says_so(
+    mcp: Client, router: respx.Router, listing: respx.Route
+) -> None:
+    router.get("/api/connector/101").respond(json=CONNECTORS[0])
+    put = router.put("/api/connector/101").respond(json={"connectorID": 101, "status": "success"})
+
+    result = await mcp.call_tool("update_connector", {"connector_id": 101, "name": "café orders "})
+
+    assert put.call_count == 1
+    assert text(result) == (
+        "Updated connector 101 (Production MySQL):\n"
+        "connectorName: Production MySQL → café orders \n"
+        "Note: proj-001 has another connector with this name: 103."
+    )
 
 
 async def test_update_sends_only_the_given_fields_and_shows_before_and_after(mcp: Client, router: respx.Router) -> None:

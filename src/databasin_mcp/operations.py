@@ -232,14 +232,12 @@ class Operations:
             owner_id=owner_id,
             max_connections=max_connections,
         )
+        members = await self._connectors(project_id=project)
+        await self._check_project(project, institution_id, members)
         if not allow_duplicate:
             # Agents retry: a second create with the same name in the same project is almost
             # always the first one again, so answer with what exists instead of a duplicate.
-            existing = [
-                c
-                for c in await self._connectors(project_id=project)
-                if (c.connectorName or "").strip().casefold() == name.strip().casefold()
-            ]
+            existing = _same_name(members, name)
             if existing:
                 found = existing[0]
                 self._unanswered_creates.pop(pending_key, None)
@@ -274,12 +272,43 @@ class Operations:
                 {"created": True, "connector_id": None},
             )
         lines = [f"Created connector {new_id} {name!r} ({connector_type}) in {project}."]
+        if not members:
+            lines.append(
+                f"It is the first connector in {project}: if that is unexpected, check the ID with list_projects."
+            )
         data: dict[str, Any] = {"created": True, "connector_id": new_id}
         if test:
             test_answer = await self._test_after_create(new_id)
             lines.append(test_answer.text)
             data["test"] = test_answer.data
         return Answer("\n".join(lines), data)
+
+    async def _check_project(self, project: str, institution_id: int, members: list[Connector]) -> None:
+        """Refuse a create that would land in the wrong place: a project of another institution, a
+        project ID in the wrong case, or (where the API lists the user's projects) no project at all."""
+        institutions = sorted({str(c.institutionID) for c in members if c.institutionID is not None})
+        if institutions and str(institution_id) not in institutions:
+            raise InvalidArgumentError(
+                f"institution_id: {project} belongs to institution {' and '.join(institutions)}; "
+                f"pass institution_id={institutions[0]}. Nothing was created."
+            )
+        if members:
+            return
+        others = {c.internalID for c in await self._connectors() if c.internalID}
+        named = await self._named_projects(None)
+        others.update(named or {})
+        if project in others:
+            return
+        near = sorted(other for other in others if other.casefold() == project.casefold())
+        if near:
+            raise InvalidArgumentError(
+                f"project_id: there is no {project!r}; did you mean {near[0]!r}? Project IDs are case-sensitive. "
+                "Nothing was created."
+            )
+        if named is not None:
+            raise InvalidArgumentError(
+                f"project_id: {project!r} is not one of your projects; list_projects shows them. Nothing was created."
+            )
 
     def _waiting_create(self, key: tuple[str, str]) -> float | None:
         """Seconds since a create of this name got no answer, while that is recent enough to matter."""
@@ -310,6 +339,7 @@ class Operations:
             changes_given["port"] = str(changes_given["port"])  # the API keeps ports as strings
         changes = ConnectorChanges(**changes_given)
         before = (await self.client.get_connector(connector_id)).as_row()
+        namesakes = await self._namesakes(before, changes_given.get("name"))
         try:
             await self.client.update_connector(connector_id, changes)
         finally:
@@ -324,7 +354,23 @@ class Operations:
             diffs[api_name] = {"before": old, "after": new}
             suffix = " (changed)" if secret else (" (unchanged)" if old == new else "")
             lines.append(f"{api_name}: {_show(old)} → {_show(new)}{suffix}")
+        if namesakes:
+            ids = ", ".join(str(c.connectorID) for c in namesakes)
+            lines.append(f"Note: {before['internalID']} has another connector with this name: {ids}.")
         return Answer("\n".join(lines), {"connector_id": connector_id, "changes": diffs})
+
+    async def _namesakes(self, before: Mapping[str, Any], new_name: str | None) -> list[Connector]:
+        """Other connectors of the project already called `new_name`. A rename to a taken name is not
+        refused (it is the caller's to make) but said: it makes find_connectors and the create's
+        duplicate check ambiguous. Only a nicety, so a failed look-up does not stop the update."""
+        if new_name is None or not before.get("internalID"):
+            return []
+        try:
+            members = await self._connectors(project_id=str(before["internalID"]))
+        except DatabasinError as error:
+            logger.info("Name check before a rename skipped: %s", type(error).__name__)
+            return []
+        return [c for c in _same_name(members, new_name) if c.connectorID != before.get("connectorID")]
 
     async def delete_connector(self, *, connector_id: int, confirm: bool = False) -> Answer:
         connector = await self.client.get_connector(connector_id)
@@ -665,6 +711,12 @@ class MetadataRows:
 
     rows: list[dict[str, Any]]
     available: list[str]
+
+
+def _same_name(connectors: list[Connector], name: str) -> list[Connector]:
+    """The connectors named `name`, ignoring case and surrounding spaces (how people and agents retype)."""
+    wanted = name.strip().casefold()
+    return [c for c in connectors if (c.connectorName or "").strip().casefold() == wanted]
 
 
 def _project_row(project: str, members: list[Connector], named: Project | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, cast
 
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from .client import MAX_ID
 from .errors import (
@@ -62,9 +62,17 @@ def _at_most(limit: int) -> AfterValidator:
     return AfterValidator(check)
 
 
-ConnectorId = Annotated[int, Field(ge=1), _at_most(MAX_ID)]
+def _not_a_flag(value: Any) -> Any:
+    # Lax validation reads true as 1: connector_id=true would name connector 1, limit=true one row.
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+Number = BeforeValidator(_not_a_flag)
+ConnectorId = Annotated[int, Field(ge=1), _at_most(MAX_ID), Number]
 ProjectId = Annotated[str | None, Field(description="internalID, e.g. proj-001"), _at_most(128)]
-InstitutionId = Annotated[int | None, Field(ge=0), _at_most(MAX_ID)]
+InstitutionId = Annotated[int | None, Field(ge=0), _at_most(MAX_ID), Number]
 Name = Annotated[str | None, _at_most(200)]
 NameContains = Name
 Fields = Annotated[
@@ -72,16 +80,16 @@ Fields = Annotated[
     Field(description='API field names; ["*"] = all'),
     AfterValidator(_field_names),
 ]
-Offset = Annotated[int, Field(ge=0), _at_most(10**9)]
-ConnectorLimit = Annotated[int, Field(ge=1, le=200)]
-FindLimit = Annotated[int, Field(ge=1, le=FIND_LIMIT_MAX)]
-MetadataLimit = Annotated[int, Field(ge=1, le=500)]
-ColumnLimit = Annotated[int, Field(ge=1, le=1000)]
+Offset = Annotated[int, Field(ge=0), _at_most(10**9), Number]
+ConnectorLimit = Annotated[int, Field(ge=1, le=200), Number]
+FindLimit = Annotated[int, Field(ge=1, le=FIND_LIMIT_MAX), Number]
+MetadataLimit = Annotated[int, Field(ge=1, le=500), Number]
+ColumnLimit = Annotated[int, Field(ge=1, le=1000), Number]
 Text = Annotated[str | None, _at_most(500)]
 Secret = Annotated[str | None, _at_most(1000)]
-Port = Annotated[int | None, Field(ge=1, le=65535)]
-MaxConnections = Annotated[int | None, Field(ge=1), _at_most(1000)]
-SmallInt = Annotated[int | None, Field(ge=0), _at_most(1_000_000)]
+Port = Annotated[int | None, Field(ge=1, le=65535), Number]
+MaxConnections = Annotated[int | None, Field(ge=1), _at_most(1000), Number]
+SmallInt = Annotated[int | None, Field(ge=0), _at_most(1_000_000), Number]
 RequiredName = Annotated[str, _at_most(200)]
 
 
@@ -154,7 +162,7 @@ async def create_connector(
     ctx: Context,
     name: RequiredName,
     connector_type: RequiredName,
-    institution_id: Annotated[int, Field(ge=0), _at_most(MAX_ID)],
+    institution_id: Annotated[int, Field(ge=0), _at_most(MAX_ID), Number],
     project_id: ProjectId = None,
     host: Text = None,
     port: Port = None,

@@ -208,6 +208,7 @@ def bad_ints(low: int, high: int) -> st.SearchStrategy[Any]:
         st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: not f.is_integer()),
         breaking.map(lambda t: f"{t[0]}{t[1]}"),
         st.sampled_from(["", "abc", "0x10", "1e3", "١٢٣", "９", "../1", "%2F1"]),
+        st.booleans(),  # lax validation would read true as 1: connector_id=true must not mean connector 1
         st.lists(st.integers(1, 5), min_size=1, max_size=2),
         st.dictionaries(st.just("id"), st.integers(), min_size=1),
     )
@@ -384,6 +385,8 @@ def operation_refusal(tool: str, arguments: dict[str, Any]) -> str | None:
     """The refusal a valid call still gets from the operation (it names the argument), or None."""
     if tool in ("list_connectors", "create_connector") and arguments.get("project_id") is None:
         return "project_id is required: pass project_id='...'"
+    if tool == "create_connector" and int(arguments["institution_id"]) != 1:
+        return "institution_id: "  # FakeApi's projects all belong to institution 1
     if tool == "find_connectors" and not fold(arguments["query"]).split():
         return "query must contain at least one word"
     if tool == "update_connector" and all(arguments.get(p.name) is None for p in TOOL_PARAMS[tool][1:]):
