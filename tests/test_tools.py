@@ -285,6 +285,17 @@ async def test_a_page_of_several_says_which_inactive_are_on_it_and_how_many_in_a
     assert text(last).splitlines()[0] == "5 connectors in p, showing 4–5 (2 inactive, on this page: 4)"
 
 
+async def test_a_type_the_project_does_not_have_is_answered_with_the_types_it_has(
+    mcp: Client, listing: respx.Route
+) -> None:
+    result = await mcp.call_tool("list_connectors", {"project_id": "proj-001", "connector_type": "Postgres"})
+
+    assert text(result) == (
+        "0 of 4 connectors in proj-001 matching connector_type='Postgres'\n"
+        "connector_type: proj-001 has RDBMS, S3, Snowflake."
+    )
+
+
 async def test_a_pasted_project_id_loses_its_spaces(mcp: Client, listing: respx.Route) -> None:
     result = await mcp.call_tool("list_connectors", {"project_id": "  proj-002 "})
 

@@ -132,7 +132,14 @@ class Operations:
             and (active is None or c.active is active)
         ]
         filters = _describe_filters(name_contains=name_contains, connector_type=connector_type, active=active)
-        if filters:
+        types_here = sorted({name for c in connectors for name in c.type_names}, key=str.casefold)
+        if (
+            connector_type is not None
+            and types_here
+            and not any(fold(connector_type) == fold(name) for name in types_here)
+        ):
+            empty_hint = f"connector_type: {project} has {', '.join(types_here)}."
+        elif filters:
             empty_hint = "Loosen the filters, or check them against list_connectors without filters."
         elif institution_id is None:
             empty_hint = "Check the project ID with list_projects."
