@@ -26,19 +26,9 @@ def parse_flags(parser: argparse.ArgumentParser, arguments: Sequence[str] | None
     }
     known = {option for action in parser._actions for option in action.option_strings}
     joined: list[str] = []
-    words = iter(arguments)
-    for word in words:
-        if word == "--":
-            joined.extend([word, *words])
-            break
-        if word in takes_value:
-            value = next(words, None)
-            if value is not None and value.startswith("-") and value not in known and value != "--":
-                joined.append(f"{word}={value}")
-                continue
+    for word in arguments:
+        if joined and joined[-1] in takes_value and word.startswith("-") and word not in known and word != "--":
+            joined[-1] = f"{joined[-1]}={word}"  # argparse reads "--flag=-x" as the value "-x"
+        else:
             joined.append(word)
-            if value is not None:
-                joined.append(value)
-            continue
-        joined.append(word)
     return parser.parse_args(joined)

@@ -132,19 +132,7 @@ class Operations:
             and (active is None or c.active is active)
         ]
         filters = _describe_filters(name_contains=name_contains, connector_type=connector_type, active=active)
-        types_here = sorted({name for c in connectors for name in c.type_names}, key=str.casefold)
-        if (
-            connector_type is not None
-            and types_here
-            and not any(fold(connector_type) == fold(name) for name in types_here)
-        ):
-            empty_hint = f"connector_type: {project} has {', '.join(types_here)}."
-        elif filters:
-            empty_hint = "Loosen the filters, or check them against list_connectors without filters."
-        elif institution_id is None:
-            empty_hint = "Check the project ID with list_projects."
-        else:
-            empty_hint = "Check project_id and institution_id with list_projects."
+        empty_hint = "" if matches else _why_none(project, connectors, connector_type, filters, institution_id)
         return self._connector_listing(
             matches,
             all_connectors=connectors,
@@ -224,7 +212,7 @@ class Operations:
         allow_duplicate: bool = False,
     ) -> Answer:
         project = self._project(project_id)
-        pending_key = (project, name.strip().casefold())
+        pending_key = (project, _name_key(name))
         changes = ConnectorChanges(
             name=name,
             connector_type=connector_type,
@@ -720,10 +708,28 @@ class MetadataRows:
     available: list[str]
 
 
+def _why_none(
+    project: str, connectors: list[Connector], connector_type: str | None, filters: str, institution_id: int | None
+) -> str:
+    """The next step when list_connectors finds nothing (worked out only then)."""
+    types_here = sorted({name for c in connectors for name in c.type_names}, key=str.casefold)
+    if connector_type is not None and types_here and fold(connector_type) not in map(fold, types_here):
+        return f"connector_type: {project} has {', '.join(types_here)}."
+    if filters:
+        return "Loosen the filters, or check them against list_connectors without filters."
+    if institution_id is None:
+        return "Check the project ID with list_projects."
+    return "Check project_id and institution_id with list_projects."
+
+
+def _name_key(name: str) -> str:
+    """A connector name as duplicates are judged: case and surrounding spaces ignored (how people retype)."""
+    return name.strip().casefold()
+
+
 def _same_name(connectors: list[Connector], name: str) -> list[Connector]:
-    """The connectors named `name`, ignoring case and surrounding spaces (how people and agents retype)."""
-    wanted = name.strip().casefold()
-    return [c for c in connectors if (c.connectorName or "").strip().casefold() == wanted]
+    """The connectors named `name`, by _name_key."""
+    return [c for c in connectors if _name_key(c.connectorName or "") == _name_key(name)]
 
 
 def _project_row(project: str, members: list[Connector], named: Project | None) -> dict[str, Any]:
