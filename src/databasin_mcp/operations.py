@@ -20,8 +20,20 @@ import anyio
 from .cache import ListingCache
 from .client import DatabasinClient
 from .config import Settings
-from .errors import DatabasinError, InvalidArgumentError, NotFoundError, TransportError
-from .models import Catalog, Column, Connector, ConnectorChanges, Project, Schema, Table
+from .errors import BadResponseError, DatabasinError, InvalidArgumentError, NotFoundError, TransportError
+from .models import (
+    APIRecord,
+    Catalog,
+    Column,
+    Connector,
+    ConnectorChanges,
+    Project,
+    RecordList,
+    Schema,
+    SkippedRecord,
+    Table,
+    skipped_of,
+)
 from .redact import MASK
 from .shaping import (
     Answer,
@@ -68,7 +80,8 @@ class Operations:
         by_project: dict[str, list[Connector]] = defaultdict(list)
         for connector in connectors:
             by_project[connector.internalID or "(none)"].append(connector)
-        named = await self._named_projects(institution_id)
+        projects = await self._my_projects(institution_id)
+        named = {project.internalID: project for project in projects} if projects is not None else None
         for project_id in named or {}:
             by_project.setdefault(project_id, [])  # a project without connectors is still a project
         rows = [
@@ -78,6 +91,10 @@ class Operations:
         scope = f"with {counted(len(connectors), 'connectors')}"
         if institution_id is not None:
             scope += f" in institution {institution_id}"
+        reading = [
+            _reading_note("connectors", _unread(connectors, "connectorID"), skipped_of(connectors), "connectorID"),
+            _reading_note("projects", _unread(projects or [], "internalID"), skipped_of(projects or []), "internalID"),
+        ]
         return listing(
             noun="projects",
             rows=rows,
@@ -87,6 +104,7 @@ class Operations:
             limit=max(len(rows), 1),
             max_chars=self.settings.max_chars,
             scope=scope,
+            aside="; ".join(note for note in reading if note),
             empty_hint=(
                 "No connectors are visible to this token."
                 if institution_id is None
@@ -96,6 +114,11 @@ class Operations:
 
     async def _named_projects(self, institution_id: int | None) -> dict[str, Project] | None:
         """The user's projects by internalID where the backend has /api/my/projects, else None."""
+        projects = await self._my_projects(institution_id)
+        return {project.internalID: project for project in projects} if projects is not None else None
+
+    async def _my_projects(self, institution_id: int | None) -> RecordList[Project] | None:
+        """The user's projects (of one institution) where the backend has /api/my/projects, else None."""
         try:
             projects = await self.cache.get_or_fetch(("my-projects",), self.client.list_my_projects)
         except DatabasinError as error:
@@ -104,11 +127,11 @@ class Operations:
             return None
         if projects is None:
             return None
-        return {
-            project.internalID: project
-            for project in projects
-            if institution_id is None or str(project.institutionID) == str(institution_id)
-        }
+        wanted = None if institution_id is None else str(institution_id)
+        return RecordList(
+            (project for project in projects if wanted is None or str(project.institutionID) == wanted),
+            (skipped for skipped in skipped_of(projects) if wanted is None or skipped.institution in (None, wanted)),
+        )
 
     async def list_connectors(
         self,
@@ -170,7 +193,7 @@ class Operations:
         )
 
     async def get_connector(self, *, connector_id: int, fields: Sequence[str] | None = None) -> Answer:
-        connector = await self.client.get_connector(connector_id)
+        connector = await self._connector(connector_id)
         row = connector.as_row()
         declared = list(Connector.model_fields)
         extras = list(connector.extra_fields())
@@ -183,6 +206,8 @@ class Operations:
             shown, left_out = declared, extras
         values = {name: row.get(name) for name in shown}
         notes = [f"more fields: {', '.join(left_out)} (ask with fields=[...])"] if left_out else []
+        if connector.unread_fields:
+            notes.append(f"could not be read: {', '.join(connector.unread_fields)}")
         answer = record(
             f"connectorID: {connector_id}",
             {k: v for k, v in values.items() if k != "connectorID"},
@@ -190,6 +215,20 @@ class Operations:
             notes=notes,
         )
         return Answer(answer.text, {"connector": values, "omitted_fields": left_out})
+
+    async def _connector(self, connector_id: int, *, before: str = "") -> Connector:
+        """GET /api/connector/{id}, refused when the API answers with another connector: a confused proxy or
+        cache would otherwise have the title say one ID while the fields (or what a delete names) are
+        another's. `before` is the write that was about to follow, to say it was not made."""
+        connector = await self.client.get_connector(connector_id)
+        if connector.connectorID != connector_id:
+            not_done = f" Nothing was {before}." if before else ""
+            raise BadResponseError(
+                f"The Databasin API answered with connector {connector.connectorID} when asked for connector "
+                f"{connector_id}; that answer was not used.{not_done} Try again; if it persists, the API or a "
+                "proxy in front of it is mixing up answers."
+            )
+        return connector
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -333,7 +372,7 @@ class Operations:
         if "port" in changes_given:
             changes_given["port"] = str(changes_given["port"])  # the API keeps ports as strings
         changes = ConnectorChanges(**changes_given)
-        before = (await self.client.get_connector(connector_id)).as_row()
+        before = (await self._connector(connector_id, before="updated")).as_row()
         namesakes = await self._namesakes(before, changes_given.get("name"))
         try:
             await self.client.update_connector(connector_id, changes)
@@ -368,7 +407,7 @@ class Operations:
         return [c for c in _same_name(members, new_name) if c.connectorID != before.get("connectorID")]
 
     async def delete_connector(self, *, connector_id: int, confirm: bool = False) -> Answer:
-        connector = await self.client.get_connector(connector_id)
+        connector = await self._connector(connector_id, before="deleted")
         what = (
             f"connector {connector_id} {connector.connectorName!r} "
             f"({connector.connectorType}, project {connector.internalID})"
@@ -379,7 +418,7 @@ class Operations:
             "connectorType": connector.connectorType,
             "internalID": connector.internalID,
         }
-        if not confirm:
+        if confirm is not True:  # only the boolean true: never "yes", 1 or "false" read as truthy
             return Answer(
                 f"Not deleted: confirm is false. This would delete {what}; pipelines using it will fail. "
                 f"To delete it, call delete_connector(connector_id={connector_id}, confirm=true).",
@@ -571,26 +610,35 @@ class Operations:
             )
         return project
 
-    async def _connectors(self, *, institution_id: int | None = None, project_id: str | None = None) -> list[Connector]:
-        """Connectors, from the cache when it can answer; a cached full list answers any filter."""
+    async def _connectors(
+        self, *, institution_id: int | None = None, project_id: str | None = None
+    ) -> RecordList[Connector]:
+        """Connectors of a project and/or institution, from the cache when it can answer (a cached full
+        list answers any filter). Always filtered here too: an upstream that ignores ?internalID= must
+        not make another project's connectors look like this one's."""
         everything: list[Connector] | None = self.cache.peek(("connectors", None, None))
         if everything is not None:
-            return [
-                c
-                for c in everything
-                if (institution_id is None or str(c.institutionID) == str(institution_id))
-                and (project_id is None or c.internalID == project_id)
-            ]
-        return await self.cache.get_or_fetch(
+            # In the full list a connector whose project or institution is unknown belongs to no filter.
+            return _in_scope(everything, institution_id, project_id, unknown_belongs=False)
+        answered = await self.cache.get_or_fetch(
             ("connectors", institution_id, project_id),
             lambda: self.client.list_connectors(institution_id=institution_id, project_id=project_id),
         )
+        # In an answer to a filtered request, one that does not say is taken to be what was asked for.
+        scoped = _in_scope(answered, institution_id, project_id, unknown_belongs=True)
+        if len(scoped) < len(answered):
+            logger.warning(
+                "The Databasin API answered %d connectors of other projects or institutions to a filtered "
+                "request; they are left out",
+                len(answered) - len(scoped),
+            )
+        return scoped
 
     def _connector_listing(
         self,
         matches: list[Connector],
         *,
-        all_connectors: list[Connector],
+        all_connectors: RecordList[Connector],
         fields: Sequence[str] | None,
         default: Sequence[str],
         limit: int,
@@ -628,6 +676,9 @@ class Operations:
             filter_note=filters,
             empty_hint=empty_hint,
             in_title=None if fields else TitleField("active", lambda shown: _activity_note(rows, shown)),
+            aside=_reading_note(
+                "connectors", _unread(all_connectors, "connectorID"), all_connectors.skipped, "connectorID"
+            ),
             more=more,
         )
 
@@ -639,6 +690,8 @@ class Operations:
         async def load() -> MetadataRows:
             records = await fetch()
             available = available_fields(list(model.model_fields), (r.sent_fields() for r in records))
+            name_field = next(iter(model.model_fields))
+            unread = _reading_note(_PLURAL[model], _unread(records, name_field), skipped_of(records), name_field)
             rows = []
             for index, item in enumerate(records):
                 rows.append(item.as_row())
@@ -646,7 +699,7 @@ class Operations:
             if (order := _LISTING_ORDER[model]) is not None:
                 # Sorted by name so that paging is stable and predictable; columns keep table order.
                 rows.sort(key=lambda row: fold(str(row.get(order) or "")))
-            return MetadataRows(rows, available)
+            return MetadataRows(rows, available, unread)
 
         return await self.cache.get_or_fetch(key, load)
 
@@ -686,7 +739,7 @@ class Operations:
             filter_note=_describe_filters(name_contains=name_contains),
             empty_hint="" if name_contains else "Nothing here: check the names, or run refresh_connector_metadata.",
             in_title=key_in_title if model is Column and not fields else None,
-            aside=defaults,
+            aside="; ".join(part for part in (defaults, listed.unread) if part),
         )
 
 
@@ -698,6 +751,7 @@ _LISTING_ORDER: dict[type[MetadataRecord], str | None] = {
     Table: "tableName",
     Column: None,
 }
+_PLURAL: dict[type[MetadataRecord], str] = {Catalog: "catalogs", Schema: "schemas", Table: "tables", Column: "columns"}
 
 
 @dataclass(frozen=True)
@@ -706,6 +760,59 @@ class MetadataRows:
 
     rows: list[dict[str, Any]]
     available: list[str]
+    unread: str = ""  # what could not be read, said in the title ('1 table could not be fully read: ...')
+
+
+def _in_scope(
+    connectors: Sequence[Connector], institution_id: int | None, project_id: str | None, *, unknown_belongs: bool
+) -> RecordList[Connector]:
+    """The connectors (and the unreadable records) of one project and/or institution.
+
+    A connector says where it belongs with internalID and institutionID; `unknown_belongs` decides for
+    one that does not say (or whose value could not be read)."""
+    institution = None if institution_id is None else str(institution_id)
+
+    def belongs(project_of: str | None, institution_of: str | None) -> bool:
+        return all(
+            wanted is None or (value == wanted if value is not None else unknown_belongs)
+            for wanted, value in ((project_id, project_of), (institution, institution_of))
+        )
+
+    return RecordList(
+        (c for c in connectors if belongs(c.internalID, None if c.institutionID is None else str(c.institutionID))),
+        (s for s in skipped_of(connectors) if belongs(s.project, s.institution)),
+    )
+
+
+# How many unreadable records a title names before it says "and N more".
+_NAMED_UNREAD = 5
+_UNREAD_LABEL_CHARS = 40
+
+
+def _unread(records: Sequence[APIRecord], id_field: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(the record's ID or name, its unreadable fields) for each record not fully read."""
+    return [(str(getattr(record, id_field)), record.unread_fields) for record in records if record.unread_fields]
+
+
+def _reading_note(
+    plural: str, unread: Sequence[tuple[str, tuple[str, ...]]], skipped: Sequence[SkippedRecord], id_field: str
+) -> str:
+    """What a listing could not read, said once: '1 connector could not be fully read: 5 (createdDate)';
+    '1 connector left out: its connectorID could not be read'. Field names only, never values."""
+    parts = []
+    if unread:
+        named = ", ".join(f"{_short(label)} ({', '.join(fields)})" for label, fields in unread[:_NAMED_UNREAD])
+        more = f" and {len(unread) - _NAMED_UNREAD} more" if len(unread) > _NAMED_UNREAD else ""
+        parts.append(f"{counted(len(unread), plural)} could not be fully read: {named}{more}")
+    if skipped:
+        fields = sorted({name for record in skipped for name in record.fields}) or [id_field]
+        whose = "its" if len(skipped) == 1 else "their"
+        parts.append(f"{counted(len(skipped), plural)} left out: {whose} {' and '.join(fields)} could not be read")
+    return "; ".join(parts)
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= _UNREAD_LABEL_CHARS else label[: _UNREAD_LABEL_CHARS - 1] + "…"
 
 
 def _why_none(
