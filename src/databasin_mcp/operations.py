@@ -12,7 +12,7 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -70,8 +70,10 @@ class Operations:
         self.client = client
         self.settings = settings
         self.cache = cache or ListingCache(settings.cache_ttl)
-        # (project, folded name) -> when a create got no answer (timeout, dropped, 5xx).
+        # (project, folded name) -> when a create got no answer (timeout, dropped, 5xx, cancelled).
         self._unanswered_creates: dict[tuple[str, str], float] = {}
+        # (project, folded name) -> the create being made now; a second one waits for its outcome.
+        self._creates_in_flight: dict[tuple[str, str], _CreateInFlight] = {}
 
     # --- projects and connectors ------------------------------------------------------------
 
@@ -251,7 +253,6 @@ class Operations:
         allow_duplicate: bool = False,
     ) -> Answer:
         project = self._project(project_id)
-        pending_key = (project, _name_key(name))
         changes = ConnectorChanges(
             name=name,
             connector_type=connector_type,
@@ -266,6 +267,51 @@ class Operations:
             owner_id=owner_id,
             max_connections=max_connections,
         )
+        key = (project, _name_key(name))
+
+        async def create() -> Answer:
+            return await self._create(key, changes, name, connector_type, institution_id, test, allow_duplicate)
+
+        if allow_duplicate:
+            return await create()  # another one is what was asked for: no reason to wait for one in flight
+        return await self._one_create_in_flight(key, name, create)
+
+    async def _one_create_in_flight(
+        self, key: tuple[str, str], name: str, create: Callable[[], Awaitable[Answer]]
+    ) -> Answer:
+        """One create per (project, folded name) at a time. Parallel tool calls, and clients that retry on
+        their own timeout, send the same create twice before the first is answered; the duplicate check
+        cannot see a connector that is still being made, so the second waits and answers with the first's
+        outcome instead of sending a second POST."""
+        while (first := self._creates_in_flight.get(key)) is not None:
+            await first.done.wait()
+            if first.answer is not None or first.error is not None:
+                return first.told_again()
+            # The first was cancelled before it had an outcome: this one makes its own attempt (which a
+            # cancelled POST, perhaps on its way, holds off through _unanswered_creates).
+        mine = _CreateInFlight(project=key[0], name=name)
+        self._creates_in_flight[key] = mine
+        try:
+            mine.answer = await create()
+            return mine.answer
+        except DatabasinError as error:
+            mine.error = error
+            raise
+        finally:
+            del self._creates_in_flight[key]
+            mine.done.set()
+
+    async def _create(
+        self,
+        pending_key: tuple[str, str],
+        changes: ConnectorChanges,
+        name: str,
+        connector_type: str,
+        institution_id: int,
+        test: bool,
+        allow_duplicate: bool,
+    ) -> Answer:
+        project = pending_key[0]
         members = await self._connectors(project_id=project)
         await self._check_project(project, institution_id, members)
         if not allow_duplicate:
@@ -295,6 +341,10 @@ class Operations:
             # in the next minutes must not make a second one before the first shows up.
             if error.maybe_sent:
                 self._unanswered_creates[pending_key] = time.monotonic()
+            raise
+        except anyio.get_cancelled_exc_class():
+            # The call was given up (a client's own timeout) with the POST perhaps on its way: the same.
+            self._unanswered_creates[pending_key] = time.monotonic()
             raise
         finally:
             self.cache.clear()  # even a failed create may have reached the server
@@ -346,14 +396,11 @@ class Operations:
 
     def _waiting_create(self, key: tuple[str, str]) -> float | None:
         """Seconds since a create of this name got no answer, while that is recent enough to matter."""
+        now = time.monotonic()
+        for old in [k for k, started in self._unanswered_creates.items() if now - started > UNANSWERED_CREATE_WINDOW]:
+            del self._unanswered_creates[old]  # every old one, not only this name's: the dict stays small
         started = self._unanswered_creates.get(key)
-        if started is None:
-            return None
-        waited = time.monotonic() - started
-        if waited > UNANSWERED_CREATE_WINDOW:
-            del self._unanswered_creates[key]
-            return None
-        return waited
+        return None if started is None else now - started
 
     async def _test_after_create(self, connector_id: int) -> Answer:
         try:
@@ -752,6 +799,48 @@ _LISTING_ORDER: dict[type[MetadataRecord], str | None] = {
     Column: None,
 }
 _PLURAL: dict[type[MetadataRecord], str] = {Catalog: "catalogs", Schema: "schemas", Table: "tables", Column: "columns"}
+
+
+@dataclass
+class _CreateInFlight:
+    """A create being made, and its outcome once it has one (for a same create waiting for it)."""
+
+    project: str
+    name: str
+    done: anyio.Event = field(default_factory=anyio.Event)
+    answer: Answer | None = None
+    error: DatabasinError | None = None
+
+    def told_again(self) -> Answer:
+        """The outcome, for the same create sent while this one was in flight (raises when it failed)."""
+        if self.error is not None:
+            raise _retold(self.error, "The same create was already in flight and failed: ")
+        assert self.answer is not None
+        if self.answer.data.get("created") is not True:
+            return self.answer  # "Not created: ... already has" holds for the second just as well
+        new_id = self.answer.data.get("connector_id")
+        already = "Not created: the same create was already in flight and created"
+        if new_id is None:
+            text = (
+                f"{already} {self.name!r} in {self.project}, but the API did not return its ID. "
+                f"Find it with find_connectors(query={self.name!r})."
+            )
+        else:
+            text = (
+                f"{already} connector {new_id} {self.name!r} in {self.project}. Use connector_id={new_id}, "
+                "or pass allow_duplicate=true to create another."
+            )
+        return Answer(text, {"created": False, "connector_id": new_id, "duplicate": True, "in_flight": True})
+
+
+def _retold(error: DatabasinError, prefix: str) -> DatabasinError:
+    """A copy of `error` whose message starts with `prefix`: the original is being raised in another task
+    (sharing one exception object would tangle both tracebacks)."""
+    again = type(error).__new__(type(error))
+    again.__dict__.update(error.__dict__)
+    again.message = prefix + error.message
+    again.args = (again.message,)
+    return again
 
 
 @dataclass(frozen=True)
