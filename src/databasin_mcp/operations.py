@@ -69,7 +69,7 @@ class Operations:
     def __init__(self, client: DatabasinClient, settings: Settings, cache: ListingCache | None = None) -> None:
         self.client = client
         self.settings = settings
-        self.cache = cache or ListingCache(settings.cache_ttl)
+        self.cache = cache or ListingCache(settings.cache_ttl, max_bytes=settings.cache_max_bytes)
         # (project, folded name) -> when a create got no answer (timeout, dropped, 5xx, cancelled).
         self._unanswered_creates: dict[tuple[str, str], float] = {}
         # (project, folded name) -> the create being made now; a second one waits for its outcome.
