@@ -319,3 +319,36 @@ async def test_an_odd_project_record_fails_no_project_listing(make_server: Serve
         "proj-001,2024,1,1,RDBMS:1\n"
         "proj-009,,1,0,"
     )
+
+
+async def test_an_odd_entry_of_a_v2_metadata_route_fails_no_listing(
+    make_server: ServerFactory, router: respx.Router
+) -> None:
+    router.get("/api/connector/7/catalogs").respond(404, json={"status": 404, "error": "Not Found"})
+    router.get("/api/v2/connector/catalogs/7").respond(json={"objects": ["sales", 2024, None, ["x"]]})
+    async with Client(make_server()) as client:
+        result = await call(client, "list_catalogs", {"connector_id": 7})
+
+    assert not result.is_error, text(result)
+    assert text(result) == (
+        "2 catalogs in connector 7 (2 catalogs left out: their catalogName could not be read)\ncatalogName\n2024\nsales"
+    )
+
+
+async def test_a_create_answered_with_an_unreadable_id_is_still_reported_created(
+    make_server: ServerFactory, router: respx.Router
+) -> None:
+    serve(router, [connector(101)])
+    router.post("/api/connector").respond(json={"connectorID": "pending", "message": "Connector created"})
+    async with Client(make_server()) as client:
+        result = await call(
+            client,
+            "create_connector",
+            {"name": "Brand New", "connector_type": "RDBMS", "institution_id": 1, "project_id": PROJECT},
+        )
+
+    assert not result.is_error, text(result)
+    assert text(result) == (
+        "Created 'Brand New' in proj-001, but the API did not return its ID (Connector created). "
+        "Find it with find_connectors(query='Brand New')."
+    )
