@@ -15,12 +15,14 @@ record whose required field cannot be read is left out of the listing
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Any, ClassVar, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -28,53 +30,46 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PrivateAttr,
     SecretStr,
     ValidationError,
     model_validator,
 )
 
 # --- how loose values are read ------------------------------------------------------------------
+# Pydantic's own lax checks already read IDs and counts as strings ("101", "12.0") or integral floats
+# (101.0), and flags as 1/0, "true", "yes". What they refuse, the readers below try once more, and only
+# then: a listing of 20,000 ordinary tables pays nothing for them (a validator on every field cost 50%).
 
 # Past this an integral float is not shown as an integer (1e300 has 301 digits).
 _LARGEST_INTEGRAL = 2**63
 
 
-def _not_a_flag(value: Any) -> Any:
-    # Lax validation reads true as 1: an ID, a count or a port of `true` is a broken record, not 1.
-    if isinstance(value, bool):
-        raise ValueError("a true/false value where a number was expected")
-    return value
+@dataclass(frozen=True)
+class _ReadAs:
+    """Marks a field type with how to read a value that its check refused (`APIRecord.read`)."""
+
+    convert: Callable[[Any], Any]
 
 
 def _as_text(value: Any) -> Any:
     """Numbers as text: a name 12345 -> "12345", a port 3306.0 -> "3306", 12.5 -> "12.5"."""
     if isinstance(value, bool):
-        return value  # left to the str check, which refuses it: true is not a name
+        raise ValueError("true/false is not text")
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float) and math.isfinite(value):
         return str(int(value)) if value.is_integer() and abs(value) < _LARGEST_INTEGRAL else repr(value)
-    return value
-
-
-def _as_integral(value: Any) -> Any:
-    """4.0 -> 4 for fields that are an integer or a code: str(4.0) would not match "4"."""
-    _not_a_flag(value)
-    if isinstance(value, float) and value.is_integer() and abs(value) < _LARGEST_INTEGRAL:
-        return int(value)
-    return value
+    raise ValueError("not text")
 
 
 _GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+")
 
 
 def _as_count(value: Any) -> Any:
-    """1,234 or "1,234" -> 1234; "12.0" and 12.0 are read by the int check itself."""
-    _not_a_flag(value)
+    """1,234 or "1,234" -> 1234 ("12.0" and 12.0 the int check reads itself)."""
     if isinstance(value, str) and _GROUPED.fullmatch(value.strip()):
         return int(value.replace(",", ""))
-    return value
+    raise ValueError("not a count")
 
 
 # The words backends use for a flag, case ignored: booleans as text, and status words.
@@ -85,11 +80,7 @@ _FLAG_WORDS = {
 
 
 def _as_flag(value: Any) -> Any:
-    """true/false, 1/0 (also 1.0), "true", "yes", "Y", "ACTIVE", "disabled" ... -> bool; else unreadable."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float) and value in (0, 1):
-        return bool(value)
+    """ "ACTIVE", " Yes ", "disabled" ... -> bool (true/false, 1/0 and "true" the bool check reads itself)."""
     if isinstance(value, str) and (word := value.strip().casefold()) in _FLAG_WORDS:
         return _FLAG_WORDS[word]
     raise ValueError("not a true/false value")
@@ -100,7 +91,10 @@ _EPOCH_NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 def _as_timestamp(value: Any) -> Any:
     """Epoch seconds, milliseconds or microseconds (numbers or numeric text) -> ISO-8601 UTC, like the
-    reference's own dates ("2025-01-15T10:30:00Z"); other text is kept as the API wrote it."""
+    reference's own dates ("2025-01-15T10:30:00Z"); other text is kept as the API wrote it.
+
+    A validator that always runs (numeric text passes the str check), on the two date fields of a
+    connector only."""
     if isinstance(value, bool):
         return value  # refused by the str check
     if isinstance(value, str):
@@ -128,18 +122,18 @@ def _without_braces(value: str) -> str:
     return value.strip("{}")
 
 
-Text = Annotated[str, BeforeValidator(_as_text)]
+Text = Annotated[str, _ReadAs(_as_text)]
+Flag = Annotated[bool, _ReadAs(_as_flag)]
+Count = Annotated[int, _ReadAs(_as_count)]
 Timestamp = Annotated[str, BeforeValidator(_as_timestamp)]
-Flag = Annotated[bool, BeforeValidator(_as_flag)]
-Count = Annotated[int, BeforeValidator(_as_count)]
-Identifier = Annotated[int, BeforeValidator(_as_integral)]
 # Integer in the reference, a string code in some backends (institutionID, ownerID, auth type).
-Code = Annotated[int | str, BeforeValidator(_as_integral)]
+Code = int | str
 
 
 # --- records ----------------------------------------------------------------------------------------------
 
 RecordT = TypeVar("RecordT", bound="APIRecord")
+_UNREAD = "unread_fields"
 
 
 class APIRecord(BaseModel):
@@ -147,12 +141,10 @@ class APIRecord(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
-    # Declared fields that were sent but could not be read, so were left out (see `read`).
-    _unread: tuple[str, ...] = PrivateAttr(default=())
-
     @classmethod
     def read(cls, data: Any) -> Self:
-        """The record, with any declared field that cannot be read left out and named in `unread_fields`.
+        """The record, with odd shapes read as what they mean, and any declared field that still cannot
+        be read left out and named in `unread_fields`.
 
         Raises ValidationError only when the record itself cannot be read: not an object, or a required
         field (its ID, its name) missing or unreadable.
@@ -160,23 +152,31 @@ class APIRecord(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as error:
-            unread = _failed_fields(error)
-            if not isinstance(data, dict) or not unread or any(_required(cls, name) for name in unread):
+            failed = _failed_fields(error)
+            if not isinstance(data, dict) or not failed:
                 raise
-        kept = {name: value for name, value in cls._normalised(data).items() if name not in unread}
-        record = cls.model_validate(kept)
-        record._unread = tuple(sorted(unread))
+        retry = dict(cls._normalised(data))
+        for name in failed & retry.keys():
+            if (convert := _reader(cls, name)) is not None:
+                with contextlib.suppress(ValueError):
+                    retry[name] = convert(retry[name])
+        try:
+            return cls.model_validate(retry)
+        except ValidationError as error:
+            unread = _failed_fields(error)
+            if not unread or any(_required(cls, name) for name in unread):
+                raise
+        record = cls.model_validate({name: value for name, value in retry.items() if name not in unread})
+        # Kept where pydantic keeps private attributes, set only on the rare odd record: a declared
+        # PrivateAttr is initialised on every instance, which doubled the time to read 20,000 tables.
+        record.__pydantic_private__ = {_UNREAD: tuple(sorted(unread))}
         return record
 
     @property
     def unread_fields(self) -> tuple[str, ...]:
         """Declared fields the API sent in a shape that could not be read (shown as empty)."""
-        return self._unread
-
-    @model_validator(mode="before")
-    @classmethod
-    def _renamed(cls, data: Any) -> Any:
-        return cls._normalised(data) if isinstance(data, dict) else data
+        private = self.__pydantic_private__
+        return private.get(_UNREAD, ()) if private else ()
 
     @classmethod
     def _normalised(cls, data: dict[str, Any]) -> dict[str, Any]:
@@ -192,12 +192,35 @@ class APIRecord(BaseModel):
     def sent_fields(self) -> list[str]:
         """The fields the upstream sent: the declared ones it filled in (read or not), then its extras."""
         declared = type(self).model_fields
-        sent = [name for name in declared if name in self.model_fields_set or name in self._unread]
+        unread = self.unread_fields
+        sent = [name for name in declared if name in self.model_fields_set or name in unread]
         return [*sent, *self.extra_fields()]
 
     def as_row(self) -> dict[str, Any]:
         """Every field, declared then extra, as plain values (what projection picks from)."""
         return {**{name: getattr(self, name) for name in type(self).model_fields}, **self.extra_fields()}
+
+
+class _RenamedRecord(APIRecord):
+    """A record whose fields some backends spell differently: renamed before validation (`_normalised`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        return cls._normalised(data) if isinstance(data, dict) else data
+
+
+@functools.cache
+def _reader(model: type[APIRecord], name: str) -> Callable[[Any], Any] | None:
+    """How to read a value of the field `name` that its check refused, if its type says (`_ReadAs`)."""
+    field = model.model_fields.get(name)
+    if field is None:
+        return None
+    marks = [*field.metadata]
+    for member in get_args(field.annotation):  # Text | None: the mark is inside the union
+        if get_origin(member) is Annotated:
+            marks += member.__metadata__
+    return next((mark.convert for mark in marks if isinstance(mark, _ReadAs)), None)
 
 
 def _failed_fields(error: ValidationError) -> set[str]:
@@ -242,10 +265,10 @@ def skipped_of(records: Sequence[APIRecord]) -> list[SkippedRecord]:
 _HEALTH_ACTIVE = {"active": True, "healthy": True, "inactive": False, "disabled": False}
 
 
-class Connector(APIRecord):
+class Connector(_RenamedRecord):
     """A connector as GET /api/connector and GET /api/connector/{id} describe it."""
 
-    connectorID: Identifier
+    connectorID: int
     connectorName: Text | None = None
     connectorType: Text | None = None
     connectorHost: Text | None = None
@@ -289,7 +312,7 @@ class Connector(APIRecord):
 class WriteResult(APIRecord):
     """The answer to a create or an update."""
 
-    connectorID: Identifier | None = None
+    connectorID: int | None = None
     message: Text | None = None
     status: Text | None = None
 
@@ -351,7 +374,7 @@ class Column(APIRecord):
     DEFAULT_LIST_FIELDS: ClassVar[tuple[str, ...]] = ("columnName", "dataType", "isNullable", "isPrimaryKey")
 
 
-class Project(APIRecord):
+class Project(_RenamedRecord):
     """A project of the user, from the real backend's GET /api/my/projects (not in the reference)."""
 
     internalID: Annotated[Text, AfterValidator(_without_braces)]
