@@ -1,11 +1,18 @@
-"""The listing cache: TTL, LRU bound, one fetch for concurrent misses, writes win over reads in flight."""
+"""The listing cache: TTL, LRU and byte bounds, one fetch for concurrent misses, writes win over reads in flight."""
 
 from __future__ import annotations
+
+import json
+import tracemalloc
+from typing import Any
 
 import anyio
 import pytest
 
-from databasin_mcp.cache import ListingCache
+from databasin_mcp.cache import ListingCache, approximate_size
+from databasin_mcp.config import Settings
+from databasin_mcp.operations import MetadataRows
+from databasin_mcp.server import create_server
 
 pytestmark = pytest.mark.anyio
 
@@ -106,3 +113,90 @@ async def test_a_read_that_started_before_a_write_is_not_stored() -> None:
             release.set()
 
     assert cache.peek("k") is None
+
+
+# --- bounded by bytes, expired entries dropped (issue 12, finding 13) ---------------------------------
+
+
+async def store(cache: ListingCache, key: str, value: Any) -> Any:
+    async def fetch() -> Any:
+        return value
+
+    return await cache.get_or_fetch(key, fetch)
+
+
+KIB_TEXT = "x" * 1000  # about 1,050 bytes as Python holds it
+
+
+async def test_the_least_recently_used_entries_go_when_the_bytes_pass_the_budget() -> None:
+    cache = ListingCache(60, max_bytes=3 * approximate_size(KIB_TEXT) + 10)
+
+    for key in "abc":
+        await store(cache, key, KIB_TEXT + key)
+    assert cache.peek("a") is not None  # a is now the most recent
+    await store(cache, "d", KIB_TEXT + "d")
+
+    assert [key for key in "abcd" if cache.peek(key) is not None] == ["a", "c", "d"]
+    assert cache.stored_bytes == 3 * approximate_size(KIB_TEXT + "a")
+
+
+async def test_an_entry_larger_than_the_budget_is_served_but_not_kept() -> None:
+    cache = ListingCache(60, max_bytes=500)
+    await store(cache, "small", "s")
+
+    assert await store(cache, "big", KIB_TEXT) == KIB_TEXT
+    assert cache.peek("big") is None
+    assert cache.peek("small") == "s"  # and it pushed nothing out
+
+
+async def test_expired_entries_are_dropped_when_any_key_is_used_not_only_their_own() -> None:
+    clock = Clock()
+    cache = ListingCache(60, clock=clock)
+    await store(cache, "old", KIB_TEXT)
+    clock.now = 30.0
+    await store(cache, "recent", KIB_TEXT)
+
+    clock.now = 61.0
+    assert cache.peek("recent") == KIB_TEXT
+
+    assert len(cache) == 1  # "old" went with that peek, although nobody asked for it again
+    assert cache.stored_bytes == approximate_size(KIB_TEXT)
+    clock.now = 91.0
+    await store(cache, "new", "n")
+    assert len(cache) == 1
+
+
+async def test_clear_forgets_the_bytes_too() -> None:
+    cache = ListingCache(60)
+    await store(cache, "a", KIB_TEXT)
+
+    cache.clear()
+
+    assert (len(cache), cache.stored_bytes) == (0, 0)
+
+
+def test_the_size_of_a_large_listing_is_estimated_within_a_third_of_what_it_holds() -> None:
+    body = json.dumps(
+        [
+            {"tableName": f"orders_{n:05d}", "tableType": "TABLE", "rowCount": n * 1_000_003, "sizeInBytes": None}
+            for n in range(20_000)
+        ]
+    )
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        rows = json.loads(body)  # as the client decodes it: every value its own object, keys shared
+        listed = MetadataRows(rows, ["tableName", "tableType", "rowCount", "sizeInBytes"])
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+
+    assert held * 2 / 3 <= approximate_size(listed) <= held * 4 / 3
+
+
+def test_the_budget_is_a_setting_the_servers_cache_uses() -> None:
+    settings = Settings(api_url="http://api.test", token="tok", DATABASIN_CACHE_MAX_BYTES="1000000")
+
+    assert settings.cache_max_bytes == 1_000_000
+    assert Settings().cache_max_bytes == 64_000_000
+    assert create_server(settings).operations.cache.max_bytes == 1_000_000

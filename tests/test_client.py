@@ -26,7 +26,7 @@ from databasin_mcp.errors import (
     TransportError,
     UpstreamTimeoutError,
 )
-from databasin_mcp.models import ConnectorChanges
+from databasin_mcp.models import ConnectorChanges, SkippedRecord, skipped_of
 
 from .reference import CREATE_BODY
 
@@ -292,15 +292,27 @@ async def test_list_envelopes_are_unwrapped(router: respx.Router, client: Databa
     assert [c.connectorID for c in await client.list_connectors()] == [123]
 
 
-async def test_a_record_without_its_id_is_a_bad_response_naming_the_field(
+async def test_a_record_without_its_id_is_left_out_and_counted(
+    router: respx.Router, client: DatabasinClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    router.get("/api/connector").respond(json=[{"connectorName": "x", "internalID": "proj-001"}, CONNECTOR])
+
+    connectors = await client.list_connectors()
+
+    assert [c.connectorID for c in connectors] == [123]
+    assert skipped_of(connectors) == [SkippedRecord(0, ("connectorID",), project="proj-001")]
+    assert "connectors[0].connectorID: Field required." in caplog.text
+
+
+async def test_a_single_record_without_its_id_is_a_bad_response_naming_the_field(
     router: respx.Router, client: DatabasinClient
 ) -> None:
-    router.get("/api/connector").respond(json=[{"connectorName": "x"}])
+    router.get("/api/connector/123").respond(json={"connectorName": "x"})
 
     with pytest.raises(BadResponseError) as caught:
-        await client.list_connectors()
-    assert str(caught.value) == (
-        "The Databasin API sent connectors this client cannot read: connectors[0].connectorID: Field required."
+        await client.get_connector(123)
+    assert (
+        str(caught.value) == "The Databasin API sent a connector this client cannot read: connectorID: Field required."
     )
 
 

@@ -1060,3 +1060,98 @@ async def test_a_retry_after_an_unanswered_create_waits_instead_of_duplicating(
 
     assert text(later).startswith("Created connector 791")
     assert create.call_count == 2
+
+
+# --- answers that must not misstate facts (issue 12, finding 17) ---------------------------------------
+
+
+@pytest.mark.parametrize("confirm", ["yes", "true", "True", 1, 1.0, "1", "false", 0])
+async def test_delete_is_confirmed_only_by_the_json_boolean_true(
+    mcp: Client, router: respx.Router, confirm: Any
+) -> None:
+    route = router.route().respond(json=CONNECTORS[2])
+
+    result = await mcp.call_tool("delete_connector", {"connector_id": 103, "confirm": confirm})
+
+    assert result.is_error
+    assert text(result) == (
+        "Invalid argument: confirm: must be true or false (a JSON boolean, not text or a number). Fix and call again."
+    )
+    assert route.call_count == 0  # refused before any request: nothing looked up, nothing deleted
+
+
+async def test_delete_connectors_confirm_stays_a_plain_boolean_in_the_schema(mcp: Client) -> None:
+    (tool,) = [t for t in (await mcp.list_tools()).tools if t.name == "delete_connector"]
+
+    assert tool.input_schema["properties"]["confirm"] == {"default": False, "type": "boolean"}
+
+
+def ignores_filters(request: httpx.Request) -> httpx.Response:
+    """An upstream that answers every connector whatever ?internalID= or ?institutionID= says."""
+    return httpx.Response(200, json=CONNECTORS)
+
+
+async def test_an_upstream_that_ignores_the_project_filter_lists_only_that_project(
+    mcp: Client, router: respx.Router
+) -> None:
+    router.get("/api/connector").mock(side_effect=ignores_filters)
+
+    result = await mcp.call_tool("list_connectors", {"project_id": "proj-002"})
+    of_institution = await mcp.call_tool("list_connectors", {"project_id": "proj-003", "institution_id": 1})
+
+    assert text(result) == (
+        "2 connectors in proj-002 (all active)\n"
+        "connectorID,connectorName,connectorType\n"
+        "105,Müller ERP,Salesforce\n"
+        "106,Zürich Finance,Snowflake"
+    )
+    assert text(of_institution).startswith("0 connectors in proj-003 of institution 1\n")
+
+
+async def test_an_upstream_that_ignores_the_project_filter_names_no_other_projects_duplicate(
+    mcp: Client, router: respx.Router
+) -> None:
+    router.get("/api/connector").mock(side_effect=ignores_filters)
+    post = router.post("/api/connector").respond(json={"connectorID": 200, "message": "created"})
+
+    # "Production MySQL" exists, but in proj-001: proj-002 has no connector of that name.
+    result = await mcp.call_tool(
+        "create_connector",
+        {"name": "Production MySQL", "connector_type": "RDBMS", "institution_id": 1, "project_id": "proj-002"},
+    )
+
+    assert not result.is_error, text(result)
+    assert text(result) == "Created connector 200 'Production MySQL' (RDBMS) in proj-002."
+    assert post.call_count == 1
+
+
+async def test_get_connector_refuses_an_answer_about_another_connector(mcp: Client, router: respx.Router) -> None:
+    router.get("/api/connector/101").respond(json=CONNECTORS[1])  # connector 102's record
+
+    result = await mcp.call_tool("get_connector", {"connector_id": 101})
+
+    assert result.is_error
+    assert text(result) == (
+        "The Databasin API answered with connector 102 when asked for connector 101; that answer was not used. "
+        "Try again; if it persists, the API or a proxy in front of it is mixing up answers."
+    )
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "not_done"),
+    [
+        ("delete_connector", {"confirm": True}, "Nothing was deleted."),
+        ("update_connector", {"host": "elsewhere.example.com"}, "Nothing was updated."),
+    ],
+)
+async def test_a_write_is_not_sent_when_the_look_up_answers_about_another_connector(
+    mcp: Client, router: respx.Router, tool: str, arguments: dict[str, Any], not_done: str
+) -> None:
+    router.get("/api/connector/101").respond(json=CONNECTORS[1])
+    write = router.route(method__in=["PUT", "DELETE"]).respond(json={"message": "done"})
+
+    result = await mcp.call_tool(tool, {"connector_id": 101, **arguments})
+
+    assert result.is_error
+    assert f"when asked for connector 101; that answer was not used. {not_done}" in text(result)
+    assert write.call_count == 0

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from . import __version__
 from .compat import schema_catalog, v2_path, v2_rows
@@ -43,14 +43,17 @@ from .errors import (
     status_error_class,
 )
 from .models import (
+    APIRecord,
     Catalog,
     Column,
     Connector,
     ConnectorChanges,
     DeleteResult,
     Project,
+    RecordList,
     RefreshResult,
     Schema,
+    SkippedRecord,
     Table,
     TestResult,
     WriteResult,
@@ -64,7 +67,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+RecordT = TypeVar("RecordT", bound=APIRecord)
 Sleep = Callable[[float], Awaitable[None]]
 
 # Stands in for the token on the few routes that need none (ping).
@@ -683,41 +686,74 @@ def _error_text(raw: bytes, known_secrets: list[str]) -> tuple[str | None, str]:
 _ENVELOPE_KEYS = ("data", "items", "objects", "results", "content", "connectors")
 
 
-def _records(data: Any, model: type[ModelT], what: str) -> list[ModelT]:
-    """Validate a list body (or an envelope around one) into models."""
+def _records(data: Any, model: type[RecordT], what: str) -> RecordList[RecordT]:
+    """Validate a list body (or an envelope around one) into models.
+
+    One odd record never fails the listing: a field that cannot be read is left out of its record
+    (`unread_fields`), and a record that cannot be read at all (no usable ID) is left out of the
+    list and counted in `skipped`, so the listing can say both.
+    """
     if data is None:
-        return []
+        return RecordList()
     if isinstance(data, dict):
         data = next((data[key] for key in _ENVELOPE_KEYS if isinstance(data.get(key), list)), data)
     if not isinstance(data, list):
         raise BadResponseError(
             f"The Databasin API answered with {type(data).__name__} where a list of {what} was expected."
         )
-    records: list[ModelT] = []
+    records: RecordList[RecordT] = RecordList()
+    problems: list[str] = []
     for index, item in enumerate(data):
         # Let go of each parsed record once it is a model: for a 20,000-table listing the parsed
         # JSON and the models would otherwise both be alive at the peak (13 MB + 14 MB measured).
         data[index] = None
         try:
-            records.append(model.model_validate(item))
+            record = model.read(item)
         except ValidationError as exc:
-            raise BadResponseError(
-                f"The Databasin API sent {what} this client cannot read: {_validation_summary(exc, f'{what}[{index}]')}"
-            ) from None
+            records.skipped.append(_skipped(index, item, exc))
+            problems.append(_validation_summary(exc, f"{what}[{index}]"))
+            continue
+        if record.unread_fields:
+            problems.append(f"{what}[{index}]: could not read {', '.join(record.unread_fields)}.")
+        records.append(record)
+    if problems:
+        # Field names and reasons only (never values): the record is shown with what could be read.
+        logger.warning(
+            "The Databasin API sent %d of %d %s in a shape this client cannot fully read: %s",
+            len(problems),
+            len(data),
+            what,
+            " ".join(problems[:5]) + (" …" if len(problems) > 5 else ""),
+        )
     return records
 
 
-def _record(data: Any, model: type[ModelT], what: str) -> ModelT:
+def _skipped(index: int, item: Any, exc: ValidationError) -> SkippedRecord:
+    """What is known of a record that could not be read: the fields at fault, and where it belongs."""
+    fields = tuple(sorted({str(e["loc"][0]) for e in exc.errors() if e["loc"]}))
+
+    def scope(name: str) -> str | None:
+        value = item.get(name) if isinstance(item, dict) else None
+        return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+    return SkippedRecord(index, fields, project=scope("internalID"), institution=scope("institutionID"))
+
+
+def _record(data: Any, model: type[RecordT], what: str) -> RecordT:
+    """Validate one object into a model; a field that cannot be read is left out (`unread_fields`)."""
     if not isinstance(data, dict):
         raise BadResponseError(
             f"The Databasin API answered with {type(data).__name__} where a {what} object was expected."
         )
     try:
-        return model.model_validate(data)
+        record = model.read(data)
     except ValidationError as exc:
         raise BadResponseError(
             f"The Databasin API sent a {what} this client cannot read: {_validation_summary(exc)}"
         ) from None
+    if record.unread_fields:
+        logger.warning("The Databasin API sent a %s whose %s could not be read", what, ", ".join(record.unread_fields))
+    return record
 
 
 def _validation_summary(exc: ValidationError, prefix: str = "") -> str:

@@ -38,14 +38,14 @@ def schema_catalog(catalog: str | None, schema: str | None) -> str | None:
     return ".".join(parts) or None
 
 
-def v2_rows(kind: str, data: Any) -> list[dict[str, Any]]:
+def v2_rows(kind: str, data: Any) -> list[Any]:
     """Rows with reference field names from a v2 answer (an envelope or a bare list)."""
     name_field, type_field = _SHAPES[kind]
     items = _items(kind, data)
     rows = []
     for item in items:
-        if isinstance(item, str):
-            rows.append({name_field: item})
+        if isinstance(item, str | int | float) and not isinstance(item, bool):
+            rows.append({name_field: item})  # a name; a number is read as one (a catalog called 2024)
         elif isinstance(item, dict) and name_field in item:
             rows.append(item)  # already in the reference's shape
         elif isinstance(item, dict) and "name" in item:
@@ -57,9 +57,9 @@ def v2_rows(kind: str, data: Any) -> list[dict[str, Any]]:
                 row["isNullable"] = item["nullable"]
             rows.append(row)
         else:
-            raise BadResponseError(
-                f"The Databasin API sent a {kind} entry this client cannot read ({type(item).__name__})."
-            )
+            # Passed on as it is: the models leave out (and the listing names) what cannot be read,
+            # so one odd entry never fails the whole listing.
+            rows.append(item)
     return rows
 
 

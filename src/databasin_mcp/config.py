@@ -50,6 +50,8 @@ class Settings(BaseSettings):
 
     # --- what the tools answer --------------------------------------------
     cache_ttl: float = Field(60.0, ge=0, validation_alias="DATABASIN_CACHE_TTL")
+    # The listing cache's budget (estimated bytes); a listing larger than this is served but not kept.
+    cache_max_bytes: int = Field(64_000_000, ge=0, validation_alias="DATABASIN_CACHE_MAX_BYTES")
     max_chars: int = Field(20_000, ge=500, validation_alias="DATABASIN_MAX_CHARS")
     # DATABASIN_DEFAULT_PROJECT is the vendor command line's name for the same thing.
     project: str | None = Field(None, validation_alias=AliasChoices("DATABASIN_PROJECT", "DATABASIN_DEFAULT_PROJECT"))

@@ -3,17 +3,137 @@
 Field names stay exactly as the API spells them (connectorID, connectorName,
 ...) so that an agent can pass them back in `fields=[...]`. Unknown fields
 are kept (`extra="allow"`): the upstream may know more than the reference.
-Types are lenient where the real backend is known to be loose (IDs as
-strings, ports as numbers, flags as 1/0) so one odd record never fails a
-whole listing.
+
+One odd record never fails a whole listing. The shapes real backends are
+known to send are read as what they mean (IDs as strings, ports as 3306.0,
+flags as 1/0, "true" or "ACTIVE", dates in epoch milliseconds, names that are
+numbers); a field that still cannot be read is left out of its record and
+named in `unread_fields` (`APIRecord.read`), so the listing can say so; a
+record whose required field cannot be read is left out of the listing
+(`RecordList.skipped`), and that is said too.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import math
 import re
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, ClassVar, Self, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+
+# --- how loose values are read ------------------------------------------------------------------
+# Pydantic's own lax checks already read IDs and counts as strings ("101", "12.0") or integral floats
+# (101.0), and flags as 1/0, "true", "yes". What they refuse, the readers below try once more, and only
+# then: a listing of 20,000 ordinary tables pays nothing for them (a validator on every field cost 50%).
+
+# Past this an integral float is not shown as an integer (1e300 has 301 digits).
+_LARGEST_INTEGRAL = 2**63
+
+
+@dataclass(frozen=True)
+class _ReadAs:
+    """Marks a field type with how to read a value that its check refused (`APIRecord.read`)."""
+
+    convert: Callable[[Any], Any]
+
+
+def _as_text(value: Any) -> Any:
+    """Numbers as text: a name 12345 -> "12345", a port 3306.0 -> "3306", 12.5 -> "12.5"."""
+    if isinstance(value, bool):
+        raise ValueError("true/false is not text")
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return str(int(value)) if value.is_integer() and abs(value) < _LARGEST_INTEGRAL else repr(value)
+    raise ValueError("not text")
+
+
+_GROUPED = re.compile(r"-?\d{1,3}(,\d{3})+")
+
+
+def _as_count(value: Any) -> Any:
+    """1,234 or "1,234" -> 1234 ("12.0" and 12.0 the int check reads itself)."""
+    if isinstance(value, str) and _GROUPED.fullmatch(value.strip()):
+        return int(value.replace(",", ""))
+    raise ValueError("not a count")
+
+
+# The words backends use for a flag, case ignored: booleans as text, and status words.
+_FLAG_WORDS = {
+    **dict.fromkeys(("true", "t", "yes", "y", "1", "on", "active", "enabled", "healthy"), True),
+    **dict.fromkeys(("false", "f", "no", "n", "0", "off", "inactive", "disabled"), False),
+}
+
+
+def _as_flag(value: Any) -> Any:
+    """ "ACTIVE", " Yes ", "disabled" ... -> bool (true/false, 1/0 and "true" the bool check reads itself)."""
+    if isinstance(value, str) and (word := value.strip().casefold()) in _FLAG_WORDS:
+        return _FLAG_WORDS[word]
+    raise ValueError("not a true/false value")
+
+
+_EPOCH_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _as_timestamp(value: Any) -> Any:
+    """Epoch seconds, milliseconds or microseconds (numbers or numeric text) -> ISO-8601 UTC, like the
+    reference's own dates ("2025-01-15T10:30:00Z"); other text is kept as the API wrote it.
+
+    A validator that always runs (numeric text passes the str check), on the two date fields of a
+    connector only."""
+    if isinstance(value, bool):
+        return value  # refused by the str check
+    if isinstance(value, str):
+        if not _EPOCH_NUMBER.fullmatch(value.strip()):
+            return value
+        value = float(value) if "." in value else int(value)
+    if not isinstance(value, int | float):
+        return value
+    seconds = float(value)
+    # 1e11 s is the year 5138 while 1e11 ms is 1973: the magnitude says the unit.
+    if abs(seconds) >= 1e14:
+        seconds /= 1e6
+    elif abs(seconds) >= 1e11:
+        seconds /= 1e3
+    try:
+        moment = datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        raise ValueError("not a date") from None
+    precision = "seconds" if moment.microsecond == 0 else "milliseconds"
+    return moment.isoformat(timespec=precision).replace("+00:00", "Z")
+
+
+def _without_braces(value: str) -> str:
+    # Some backend answers wrap a project code in braces: "{N1r8Do}".
+    return value.strip("{}")
+
+
+Text = Annotated[str, _ReadAs(_as_text)]
+Flag = Annotated[bool, _ReadAs(_as_flag)]
+Count = Annotated[int, _ReadAs(_as_count)]
+Timestamp = Annotated[str, BeforeValidator(_as_timestamp)]
+# Integer in the reference, a string code in some backends (institutionID, ownerID, auth type).
+Code = int | str
+
+
+# --- records ----------------------------------------------------------------------------------------------
+
+RecordT = TypeVar("RecordT", bound="APIRecord")
+_UNREAD = "unread_fields"
 
 
 class APIRecord(BaseModel):
@@ -21,48 +141,148 @@ class APIRecord(BaseModel):
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
+    @classmethod
+    def read(cls, data: Any) -> Self:
+        """The record, with odd shapes read as what they mean, and any declared field that still cannot
+        be read left out and named in `unread_fields`.
+
+        Raises ValidationError only when the record itself cannot be read: not an object, or a required
+        field (its ID, its name) missing or unreadable.
+        """
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            failed = _failed_fields(error)
+            if not isinstance(data, dict) or not failed:
+                raise
+        retry = dict(cls._normalised(data))
+        for name in failed & retry.keys():
+            if (convert := _reader(cls, name)) is not None:
+                with contextlib.suppress(ValueError):
+                    retry[name] = convert(retry[name])
+        try:
+            return cls.model_validate(retry)
+        except ValidationError as error:
+            unread = _failed_fields(error)
+            if not unread or any(_required(cls, name) for name in unread):
+                raise
+        record = cls.model_validate({name: value for name, value in retry.items() if name not in unread})
+        # Kept where pydantic keeps private attributes, set only on the rare odd record: a declared
+        # PrivateAttr is initialised on every instance, which doubled the time to read 20,000 tables.
+        record.__pydantic_private__ = {_UNREAD: tuple(sorted(unread))}
+        return record
+
+    @property
+    def unread_fields(self) -> tuple[str, ...]:
+        """Declared fields the API sent in a shape that could not be read (shown as empty)."""
+        private = self.__pydantic_private__
+        return private.get(_UNREAD, ()) if private else ()
+
+    @classmethod
+    def _normalised(cls, data: dict[str, Any]) -> dict[str, Any]:
+        """The record with the API's other spellings of a declared field renamed to it: a copy when
+        anything changes (the caller's dict is left alone). Never raises (that would fail the whole
+        record), and gives the same result when run again."""
+        return data
+
     def extra_fields(self) -> dict[str, Any]:
         """Fields the upstream sent beyond the reference, in the order it sent them."""
         return dict(self.model_extra or {})
 
     def sent_fields(self) -> list[str]:
-        """The fields the upstream sent: the declared ones it filled in, then its extras."""
+        """The fields the upstream sent: the declared ones it filled in (read or not), then its extras."""
         declared = type(self).model_fields
-        return [*(name for name in declared if name in self.model_fields_set), *self.extra_fields()]
+        unread = self.unread_fields
+        sent = [name for name in declared if name in self.model_fields_set or name in unread]
+        return [*sent, *self.extra_fields()]
 
     def as_row(self) -> dict[str, Any]:
         """Every field, declared then extra, as plain values (what projection picks from)."""
         return {**{name: getattr(self, name) for name in type(self).model_fields}, **self.extra_fields()}
 
 
-def _count(value: Any) -> Any:
-    """1,234 or "1,234" -> 1234; anything else unchanged (validation decides)."""
-    if isinstance(value, str) and re.fullmatch(r"-?\d{1,3}(,\d{3})+", value.strip()):
-        return int(value.replace(",", ""))
-    return value
+class _RenamedRecord(APIRecord):
+    """A record whose fields some backends spell differently: renamed before validation (`_normalised`)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        return cls._normalised(data) if isinstance(data, dict) else data
+
+
+@functools.cache
+def _reader(model: type[APIRecord], name: str) -> Callable[[Any], Any] | None:
+    """How to read a value of the field `name` that its check refused, if its type says (`_ReadAs`)."""
+    field = model.model_fields.get(name)
+    if field is None:
+        return None
+    marks = [*field.metadata]
+    for member in get_args(field.annotation):  # Text | None: the mark is inside the union
+        if get_origin(member) is Annotated:
+            marks += member.__metadata__
+    return next((mark.convert for mark in marks if isinstance(mark, _ReadAs)), None)
+
+
+def _failed_fields(error: ValidationError) -> set[str]:
+    """The top-level fields a validation error is about; empty when it is about the record as a whole."""
+    names = set()
+    for problem in error.errors():
+        if not problem["loc"] or not isinstance(problem["loc"][0], str):
+            return set()
+        names.add(problem["loc"][0])
+    return names
+
+
+def _required(model: type[APIRecord], name: str) -> bool:
+    declared = model.model_fields.get(name)
+    return declared is not None and declared.is_required()
+
+
+@dataclass(frozen=True)
+class SkippedRecord:
+    """A record of a listing that could not be shown at all, and what little is known of it."""
+
+    position: int  # in the API's answer
+    fields: tuple[str, ...]  # the fields that could not be read (empty: the record was not an object)
+    # Where it belongs, when that could be read: a project's listing leaves out another's skipped records.
+    project: str | None = None
+    institution: str | None = None
+
+
+class RecordList(list[RecordT]):
+    """The records of one listing, and the ones the API sent that could not be read at all."""
+
+    def __init__(self, records: Iterable[RecordT] = (), skipped: Iterable[SkippedRecord] = ()) -> None:
+        super().__init__(records)
+        self.skipped = list(skipped)
+
+
+def skipped_of(records: Sequence[APIRecord]) -> list[SkippedRecord]:
+    """The records a listing had to leave out (none when it is not a RecordList)."""
+    return records.skipped if isinstance(records, RecordList) else []
 
 
 _HEALTH_ACTIVE = {"active": True, "healthy": True, "inactive": False, "disabled": False}
 
 
-class Connector(APIRecord):
+class Connector(_RenamedRecord):
     """A connector as GET /api/connector and GET /api/connector/{id} describe it."""
 
     connectorID: int
-    connectorName: str | None = None
-    connectorType: str | None = None
-    connectorHost: str | None = None
-    connectorPort: str | None = None
-    connectorDatabaseName: str | None = None
-    connectorUsername: str | None = None
-    connectorAuthType: int | str | None = None
-    institutionID: int | str | None = None
-    internalID: str | None = None
-    ownerID: int | str | None = None
-    active: bool | None = None
-    connectorMaxConnections: int | None = None
-    createdDate: str | None = None
-    lastModifiedDate: str | None = None
+    connectorName: Text | None = None
+    connectorType: Text | None = None
+    connectorHost: Text | None = None
+    connectorPort: Text | None = None
+    connectorDatabaseName: Text | None = None
+    connectorUsername: Text | None = None
+    connectorAuthType: Code | None = None
+    institutionID: Code | None = None
+    internalID: Text | None = None
+    ownerID: Code | None = None
+    active: Flag | None = None
+    connectorMaxConnections: Count | None = None
+    createdDate: Timestamp | None = None
+    lastModifiedDate: Timestamp | None = None
 
     # The small column set a listing shows unless the agent asks for more.
     DEFAULT_LIST_FIELDS: ClassVar[tuple[str, ...]] = ("connectorID", "connectorName", "connectorType", "active")
@@ -74,37 +294,32 @@ class Connector(APIRecord):
         subtype = (self.model_extra or {}).get("connectorSubType")
         return tuple(str(name) for name in (self.connectorType, subtype) if name)
 
-    @model_validator(mode="before")
     @classmethod
-    def _normalise_active(cls, data: Any) -> Any:
-        # The real backend says "active" three ways: active (bool), isActive (1/0),
-        # connectorHealthStatus ('active'|'inactive'|'error'|'pending').
-        if not isinstance(data, dict) or data.get("active") is not None:
+    def _normalised(cls, data: dict[str, Any]) -> dict[str, Any]:
+        # The real backend says "active" three ways: active (bool), isActive (1/0, "true"),
+        # connectorHealthStatus ('active'|'inactive'|'error'|'pending'). isActive is read by the
+        # `active` field's own check, so an unreadable one is named as `active`.
+        if data.get("active") is not None:
             return data
-        data = dict(data)
         if "isActive" in data:
-            data["active"] = bool(int(data.pop("isActive") or 0))
+            data = dict(data)
+            data["active"] = data.pop("isActive")
         elif isinstance(status := data.get("connectorHealthStatus"), str) and status.lower() in _HEALTH_ACTIVE:
-            data["active"] = _HEALTH_ACTIVE[status.lower()]
+            data = {**data, "active": _HEALTH_ACTIVE[status.lower()]}
         return data
-
-    @field_validator("connectorPort", "internalID", mode="before")
-    @classmethod
-    def _as_text(cls, value: Any) -> Any:
-        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 class WriteResult(APIRecord):
     """The answer to a create or an update."""
 
     connectorID: int | None = None
-    message: str | None = None
-    status: str | None = None
+    message: Text | None = None
+    status: Text | None = None
 
 
 class DeleteResult(APIRecord):
-    message: str | None = None
-    status: str | None = None
+    message: Text | None = None
+    status: Text | None = None
 
 
 class TestResult(APIRecord):
@@ -112,71 +327,64 @@ class TestResult(APIRecord):
 
     __test__: ClassVar[bool] = False  # not a pytest test class, despite the name
 
-    success: bool = False
-    status: str | None = None
-    message: str | None = None
-    error: str | None = None
+    success: Flag = False
+    status: Text | None = None
+    message: Text | None = None
+    error: Text | None = None
     details: dict[str, Any] | None = None
 
 
 class RefreshResult(APIRecord):
-    message: str | None = None
-    status: str | None = None
-    catalogCount: int | None = None
-    schemaCount: int | None = None
-    tableCount: int | None = None
-
-    _counts = field_validator("catalogCount", "schemaCount", "tableCount", mode="before")(_count)
+    message: Text | None = None
+    status: Text | None = None
+    catalogCount: Count | None = None
+    schemaCount: Count | None = None
+    tableCount: Count | None = None
 
 
 class Catalog(APIRecord):
-    catalogName: str
-    description: str | None = None
+    catalogName: Text
+    description: Text | None = None
 
     DEFAULT_LIST_FIELDS: ClassVar[tuple[str, ...]] = ("catalogName", "description")
 
 
 class Schema(APIRecord):
-    schemaName: str
-    description: str | None = None
+    schemaName: Text
+    description: Text | None = None
 
     DEFAULT_LIST_FIELDS: ClassVar[tuple[str, ...]] = ("schemaName", "description")
 
 
 class Table(APIRecord):
-    tableName: str
-    tableType: str | None = None
-    rowCount: int | None = None
-    sizeInBytes: int | None = None
+    tableName: Text
+    tableType: Text | None = None
+    rowCount: Count | None = None
+    sizeInBytes: Count | None = None
 
     DEFAULT_LIST_FIELDS: ClassVar[tuple[str, ...]] = ("tableName", "tableType", "rowCount")
 
-    _counts = field_validator("rowCount", "sizeInBytes", mode="before")(_count)
-
 
 class Column(APIRecord):
-    columnName: str
-    dataType: str | None = None
-    isNullable: bool | None = None
-    isPrimaryKey: bool | None = None
+    columnName: Text
+    dataType: Text | None = None
+    isNullable: Flag | None = None
+    isPrimaryKey: Flag | None = None
 
     DEFAULT_LIST_FIELDS: ClassVar[tuple[str, ...]] = ("columnName", "dataType", "isNullable", "isPrimaryKey")
 
 
-class Project(APIRecord):
+class Project(_RenamedRecord):
     """A project of the user, from the real backend's GET /api/my/projects (not in the reference)."""
 
-    internalID: str
-    name: str | None = None
-    institutionID: int | str | None = None
-    id: int | str | None = None
+    internalID: Annotated[Text, AfterValidator(_without_braces)]
+    name: Text | None = None
+    institutionID: Code | None = None
+    id: Code | None = None
 
-    @model_validator(mode="before")
     @classmethod
-    def _normalise_names(cls, data: Any) -> Any:
+    def _normalised(cls, data: dict[str, Any]) -> dict[str, Any]:
         # Seen spelled internalID and internalId; the institution as institutionId or organizationId.
-        if not isinstance(data, dict):
-            return data
         data = dict(data)
         if "internalID" not in data and "internalId" in data:
             data["internalID"] = data.pop("internalId")
@@ -184,12 +392,6 @@ class Project(APIRecord):
             if data.get("institutionID") is None and alias in data:
                 data["institutionID"] = data.pop(alias)
         return data
-
-    @field_validator("internalID", mode="before")
-    @classmethod
-    def _strip_braces(cls, value: Any) -> Any:
-        # Some backend answers wrap the code in braces: "{N1r8Do}".
-        return value.strip("{}") if isinstance(value, str) else value
 
 
 # --- request bodies ----------------------------------------------------------

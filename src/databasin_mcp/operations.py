@@ -12,7 +12,7 @@ import logging
 import time
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
@@ -20,8 +20,20 @@ import anyio
 from .cache import ListingCache
 from .client import DatabasinClient
 from .config import Settings
-from .errors import DatabasinError, InvalidArgumentError, NotFoundError, TransportError
-from .models import Catalog, Column, Connector, ConnectorChanges, Project, Schema, Table
+from .errors import BadResponseError, DatabasinError, InvalidArgumentError, NotFoundError, TransportError
+from .models import (
+    APIRecord,
+    Catalog,
+    Column,
+    Connector,
+    ConnectorChanges,
+    Project,
+    RecordList,
+    Schema,
+    SkippedRecord,
+    Table,
+    skipped_of,
+)
 from .redact import MASK
 from .shaping import (
     Answer,
@@ -57,9 +69,11 @@ class Operations:
     def __init__(self, client: DatabasinClient, settings: Settings, cache: ListingCache | None = None) -> None:
         self.client = client
         self.settings = settings
-        self.cache = cache or ListingCache(settings.cache_ttl)
-        # (project, folded name) -> when a create got no answer (timeout, dropped, 5xx).
+        self.cache = cache or ListingCache(settings.cache_ttl, max_bytes=settings.cache_max_bytes)
+        # (project, folded name) -> when a create got no answer (timeout, dropped, 5xx, cancelled).
         self._unanswered_creates: dict[tuple[str, str], float] = {}
+        # (project, folded name) -> the create being made now; a second one waits for its outcome.
+        self._creates_in_flight: dict[tuple[str, str], _CreateInFlight] = {}
 
     # --- projects and connectors ------------------------------------------------------------
 
@@ -68,7 +82,8 @@ class Operations:
         by_project: dict[str, list[Connector]] = defaultdict(list)
         for connector in connectors:
             by_project[connector.internalID or "(none)"].append(connector)
-        named = await self._named_projects(institution_id)
+        projects = await self._my_projects(institution_id)
+        named = {project.internalID: project for project in projects} if projects is not None else None
         for project_id in named or {}:
             by_project.setdefault(project_id, [])  # a project without connectors is still a project
         rows = [
@@ -78,6 +93,10 @@ class Operations:
         scope = f"with {counted(len(connectors), 'connectors')}"
         if institution_id is not None:
             scope += f" in institution {institution_id}"
+        reading = [
+            _reading_note("connectors", _unread(connectors, "connectorID"), skipped_of(connectors), "connectorID"),
+            _reading_note("projects", _unread(projects or [], "internalID"), skipped_of(projects or []), "internalID"),
+        ]
         return listing(
             noun="projects",
             rows=rows,
@@ -87,6 +106,7 @@ class Operations:
             limit=max(len(rows), 1),
             max_chars=self.settings.max_chars,
             scope=scope,
+            aside="; ".join(note for note in reading if note),
             empty_hint=(
                 "No connectors are visible to this token."
                 if institution_id is None
@@ -96,6 +116,11 @@ class Operations:
 
     async def _named_projects(self, institution_id: int | None) -> dict[str, Project] | None:
         """The user's projects by internalID where the backend has /api/my/projects, else None."""
+        projects = await self._my_projects(institution_id)
+        return {project.internalID: project for project in projects} if projects is not None else None
+
+    async def _my_projects(self, institution_id: int | None) -> RecordList[Project] | None:
+        """The user's projects (of one institution) where the backend has /api/my/projects, else None."""
         try:
             projects = await self.cache.get_or_fetch(("my-projects",), self.client.list_my_projects)
         except DatabasinError as error:
@@ -104,11 +129,11 @@ class Operations:
             return None
         if projects is None:
             return None
-        return {
-            project.internalID: project
-            for project in projects
-            if institution_id is None or str(project.institutionID) == str(institution_id)
-        }
+        wanted = None if institution_id is None else str(institution_id)
+        return RecordList(
+            (project for project in projects if wanted is None or str(project.institutionID) == wanted),
+            (skipped for skipped in skipped_of(projects) if wanted is None or skipped.institution in (None, wanted)),
+        )
 
     async def list_connectors(
         self,
@@ -170,7 +195,7 @@ class Operations:
         )
 
     async def get_connector(self, *, connector_id: int, fields: Sequence[str] | None = None) -> Answer:
-        connector = await self.client.get_connector(connector_id)
+        connector = await self._connector(connector_id)
         row = connector.as_row()
         declared = list(Connector.model_fields)
         extras = list(connector.extra_fields())
@@ -183,6 +208,8 @@ class Operations:
             shown, left_out = declared, extras
         values = {name: row.get(name) for name in shown}
         notes = [f"more fields: {', '.join(left_out)} (ask with fields=[...])"] if left_out else []
+        if connector.unread_fields:
+            notes.append(f"could not be read: {', '.join(connector.unread_fields)}")
         answer = record(
             f"connectorID: {connector_id}",
             {k: v for k, v in values.items() if k != "connectorID"},
@@ -190,6 +217,20 @@ class Operations:
             notes=notes,
         )
         return Answer(answer.text, {"connector": values, "omitted_fields": left_out})
+
+    async def _connector(self, connector_id: int, *, before: str = "") -> Connector:
+        """GET /api/connector/{id}, refused when the API answers with another connector: a confused proxy or
+        cache would otherwise have the title say one ID while the fields (or what a delete names) are
+        another's. `before` is the write that was about to follow, to say it was not made."""
+        connector = await self.client.get_connector(connector_id)
+        if connector.connectorID != connector_id:
+            not_done = f" Nothing was {before}." if before else ""
+            raise BadResponseError(
+                f"The Databasin API answered with connector {connector.connectorID} when asked for connector "
+                f"{connector_id}; that answer was not used.{not_done} Try again; if it persists, the API or a "
+                "proxy in front of it is mixing up answers."
+            )
+        return connector
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -212,7 +253,6 @@ class Operations:
         allow_duplicate: bool = False,
     ) -> Answer:
         project = self._project(project_id)
-        pending_key = (project, _name_key(name))
         changes = ConnectorChanges(
             name=name,
             connector_type=connector_type,
@@ -227,6 +267,51 @@ class Operations:
             owner_id=owner_id,
             max_connections=max_connections,
         )
+        key = (project, _name_key(name))
+
+        async def create() -> Answer:
+            return await self._create(key, changes, name, connector_type, institution_id, test, allow_duplicate)
+
+        if allow_duplicate:
+            return await create()  # another one is what was asked for: no reason to wait for one in flight
+        return await self._one_create_in_flight(key, name, create)
+
+    async def _one_create_in_flight(
+        self, key: tuple[str, str], name: str, create: Callable[[], Awaitable[Answer]]
+    ) -> Answer:
+        """One create per (project, folded name) at a time. Parallel tool calls, and clients that retry on
+        their own timeout, send the same create twice before the first is answered; the duplicate check
+        cannot see a connector that is still being made, so the second waits and answers with the first's
+        outcome instead of sending a second POST."""
+        while (first := self._creates_in_flight.get(key)) is not None:
+            await first.done.wait()
+            if first.answer is not None or first.error is not None:
+                return first.told_again()
+            # The first was cancelled before it had an outcome: this one makes its own attempt (which a
+            # cancelled POST, perhaps on its way, holds off through _unanswered_creates).
+        mine = _CreateInFlight(project=key[0], name=name)
+        self._creates_in_flight[key] = mine
+        try:
+            mine.answer = await create()
+            return mine.answer
+        except DatabasinError as error:
+            mine.error = error
+            raise
+        finally:
+            del self._creates_in_flight[key]
+            mine.done.set()
+
+    async def _create(
+        self,
+        pending_key: tuple[str, str],
+        changes: ConnectorChanges,
+        name: str,
+        connector_type: str,
+        institution_id: int,
+        test: bool,
+        allow_duplicate: bool,
+    ) -> Answer:
+        project = pending_key[0]
         members = await self._connectors(project_id=project)
         await self._check_project(project, institution_id, members)
         if not allow_duplicate:
@@ -256,6 +341,10 @@ class Operations:
             # in the next minutes must not make a second one before the first shows up.
             if error.maybe_sent:
                 self._unanswered_creates[pending_key] = time.monotonic()
+            raise
+        except anyio.get_cancelled_exc_class():
+            # The call was given up (a client's own timeout) with the POST perhaps on its way: the same.
+            self._unanswered_creates[pending_key] = time.monotonic()
             raise
         finally:
             self.cache.clear()  # even a failed create may have reached the server
@@ -307,14 +396,11 @@ class Operations:
 
     def _waiting_create(self, key: tuple[str, str]) -> float | None:
         """Seconds since a create of this name got no answer, while that is recent enough to matter."""
+        now = time.monotonic()
+        for old in [k for k, started in self._unanswered_creates.items() if now - started > UNANSWERED_CREATE_WINDOW]:
+            del self._unanswered_creates[old]  # every old one, not only this name's: the dict stays small
         started = self._unanswered_creates.get(key)
-        if started is None:
-            return None
-        waited = time.monotonic() - started
-        if waited > UNANSWERED_CREATE_WINDOW:
-            del self._unanswered_creates[key]
-            return None
-        return waited
+        return None if started is None else now - started
 
     async def _test_after_create(self, connector_id: int) -> Answer:
         try:
@@ -333,7 +419,7 @@ class Operations:
         if "port" in changes_given:
             changes_given["port"] = str(changes_given["port"])  # the API keeps ports as strings
         changes = ConnectorChanges(**changes_given)
-        before = (await self.client.get_connector(connector_id)).as_row()
+        before = (await self._connector(connector_id, before="updated")).as_row()
         namesakes = await self._namesakes(before, changes_given.get("name"))
         try:
             await self.client.update_connector(connector_id, changes)
@@ -368,7 +454,7 @@ class Operations:
         return [c for c in _same_name(members, new_name) if c.connectorID != before.get("connectorID")]
 
     async def delete_connector(self, *, connector_id: int, confirm: bool = False) -> Answer:
-        connector = await self.client.get_connector(connector_id)
+        connector = await self._connector(connector_id, before="deleted")
         what = (
             f"connector {connector_id} {connector.connectorName!r} "
             f"({connector.connectorType}, project {connector.internalID})"
@@ -379,7 +465,7 @@ class Operations:
             "connectorType": connector.connectorType,
             "internalID": connector.internalID,
         }
-        if not confirm:
+        if confirm is not True:  # only the boolean true: never "yes", 1 or "false" read as truthy
             return Answer(
                 f"Not deleted: confirm is false. This would delete {what}; pipelines using it will fail. "
                 f"To delete it, call delete_connector(connector_id={connector_id}, confirm=true).",
@@ -571,26 +657,35 @@ class Operations:
             )
         return project
 
-    async def _connectors(self, *, institution_id: int | None = None, project_id: str | None = None) -> list[Connector]:
-        """Connectors, from the cache when it can answer; a cached full list answers any filter."""
+    async def _connectors(
+        self, *, institution_id: int | None = None, project_id: str | None = None
+    ) -> RecordList[Connector]:
+        """Connectors of a project and/or institution, from the cache when it can answer (a cached full
+        list answers any filter). Always filtered here too: an upstream that ignores ?internalID= must
+        not make another project's connectors look like this one's."""
         everything: list[Connector] | None = self.cache.peek(("connectors", None, None))
         if everything is not None:
-            return [
-                c
-                for c in everything
-                if (institution_id is None or str(c.institutionID) == str(institution_id))
-                and (project_id is None or c.internalID == project_id)
-            ]
-        return await self.cache.get_or_fetch(
+            # In the full list a connector whose project or institution is unknown belongs to no filter.
+            return _in_scope(everything, institution_id, project_id, unknown_belongs=False)
+        answered = await self.cache.get_or_fetch(
             ("connectors", institution_id, project_id),
             lambda: self.client.list_connectors(institution_id=institution_id, project_id=project_id),
         )
+        # In an answer to a filtered request, one that does not say is taken to be what was asked for.
+        scoped = _in_scope(answered, institution_id, project_id, unknown_belongs=True)
+        if len(scoped) < len(answered):
+            logger.warning(
+                "The Databasin API answered %d connectors of other projects or institutions to a filtered "
+                "request; they are left out",
+                len(answered) - len(scoped),
+            )
+        return scoped
 
     def _connector_listing(
         self,
         matches: list[Connector],
         *,
-        all_connectors: list[Connector],
+        all_connectors: RecordList[Connector],
         fields: Sequence[str] | None,
         default: Sequence[str],
         limit: int,
@@ -628,6 +723,9 @@ class Operations:
             filter_note=filters,
             empty_hint=empty_hint,
             in_title=None if fields else TitleField("active", lambda shown: _activity_note(rows, shown)),
+            aside=_reading_note(
+                "connectors", _unread(all_connectors, "connectorID"), all_connectors.skipped, "connectorID"
+            ),
             more=more,
         )
 
@@ -639,6 +737,8 @@ class Operations:
         async def load() -> MetadataRows:
             records = await fetch()
             available = available_fields(list(model.model_fields), (r.sent_fields() for r in records))
+            name_field = next(iter(model.model_fields))
+            unread = _reading_note(_PLURAL[model], _unread(records, name_field), skipped_of(records), name_field)
             rows = []
             for index, item in enumerate(records):
                 rows.append(item.as_row())
@@ -646,7 +746,7 @@ class Operations:
             if (order := _LISTING_ORDER[model]) is not None:
                 # Sorted by name so that paging is stable and predictable; columns keep table order.
                 rows.sort(key=lambda row: fold(str(row.get(order) or "")))
-            return MetadataRows(rows, available)
+            return MetadataRows(rows, available, unread)
 
         return await self.cache.get_or_fetch(key, load)
 
@@ -686,7 +786,7 @@ class Operations:
             filter_note=_describe_filters(name_contains=name_contains),
             empty_hint="" if name_contains else "Nothing here: check the names, or run refresh_connector_metadata.",
             in_title=key_in_title if model is Column and not fields else None,
-            aside=defaults,
+            aside="; ".join(part for part in (defaults, listed.unread) if part),
         )
 
 
@@ -698,6 +798,49 @@ _LISTING_ORDER: dict[type[MetadataRecord], str | None] = {
     Table: "tableName",
     Column: None,
 }
+_PLURAL: dict[type[MetadataRecord], str] = {Catalog: "catalogs", Schema: "schemas", Table: "tables", Column: "columns"}
+
+
+@dataclass
+class _CreateInFlight:
+    """A create being made, and its outcome once it has one (for a same create waiting for it)."""
+
+    project: str
+    name: str
+    done: anyio.Event = field(default_factory=anyio.Event)
+    answer: Answer | None = None
+    error: DatabasinError | None = None
+
+    def told_again(self) -> Answer:
+        """The outcome, for the same create sent while this one was in flight (raises when it failed)."""
+        if self.error is not None:
+            raise _retold(self.error, "The same create was already in flight and failed: ")
+        assert self.answer is not None
+        if self.answer.data.get("created") is not True:
+            return self.answer  # "Not created: ... already has" holds for the second just as well
+        new_id = self.answer.data.get("connector_id")
+        already = "Not created: the same create was already in flight and created"
+        if new_id is None:
+            text = (
+                f"{already} {self.name!r} in {self.project}, but the API did not return its ID. "
+                f"Find it with find_connectors(query={self.name!r})."
+            )
+        else:
+            text = (
+                f"{already} connector {new_id} {self.name!r} in {self.project}. Use connector_id={new_id}, "
+                "or pass allow_duplicate=true to create another."
+            )
+        return Answer(text, {"created": False, "connector_id": new_id, "duplicate": True, "in_flight": True})
+
+
+def _retold(error: DatabasinError, prefix: str) -> DatabasinError:
+    """A copy of `error` whose message starts with `prefix`: the original is being raised in another task
+    (sharing one exception object would tangle both tracebacks)."""
+    again = type(error).__new__(type(error))
+    again.__dict__.update(error.__dict__)
+    again.message = prefix + error.message
+    again.args = (again.message,)
+    return again
 
 
 @dataclass(frozen=True)
@@ -706,6 +849,59 @@ class MetadataRows:
 
     rows: list[dict[str, Any]]
     available: list[str]
+    unread: str = ""  # what could not be read, said in the title ('1 table could not be fully read: ...')
+
+
+def _in_scope(
+    connectors: Sequence[Connector], institution_id: int | None, project_id: str | None, *, unknown_belongs: bool
+) -> RecordList[Connector]:
+    """The connectors (and the unreadable records) of one project and/or institution.
+
+    A connector says where it belongs with internalID and institutionID; `unknown_belongs` decides for
+    one that does not say (or whose value could not be read)."""
+    institution = None if institution_id is None else str(institution_id)
+
+    def belongs(project_of: str | None, institution_of: str | None) -> bool:
+        return all(
+            wanted is None or (value == wanted if value is not None else unknown_belongs)
+            for wanted, value in ((project_id, project_of), (institution, institution_of))
+        )
+
+    return RecordList(
+        (c for c in connectors if belongs(c.internalID, None if c.institutionID is None else str(c.institutionID))),
+        (s for s in skipped_of(connectors) if belongs(s.project, s.institution)),
+    )
+
+
+# How many unreadable records a title names before it says "and N more".
+_NAMED_UNREAD = 5
+_UNREAD_LABEL_CHARS = 40
+
+
+def _unread(records: Sequence[APIRecord], id_field: str) -> list[tuple[str, tuple[str, ...]]]:
+    """(the record's ID or name, its unreadable fields) for each record not fully read."""
+    return [(str(getattr(record, id_field)), record.unread_fields) for record in records if record.unread_fields]
+
+
+def _reading_note(
+    plural: str, unread: Sequence[tuple[str, tuple[str, ...]]], skipped: Sequence[SkippedRecord], id_field: str
+) -> str:
+    """What a listing could not read, said once: '1 connector could not be fully read: 5 (createdDate)';
+    '1 connector left out: its connectorID could not be read'. Field names only, never values."""
+    parts = []
+    if unread:
+        named = ", ".join(f"{_short(label)} ({', '.join(fields)})" for label, fields in unread[:_NAMED_UNREAD])
+        more = f" and {len(unread) - _NAMED_UNREAD} more" if len(unread) > _NAMED_UNREAD else ""
+        parts.append(f"{counted(len(unread), plural)} could not be fully read: {named}{more}")
+    if skipped:
+        fields = sorted({name for record in skipped for name in record.fields}) or [id_field]
+        whose = "its" if len(skipped) == 1 else "their"
+        parts.append(f"{counted(len(skipped), plural)} left out: {whose} {' and '.join(fields)} could not be read")
+    return "; ".join(parts)
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= _UNREAD_LABEL_CHARS else label[: _UNREAD_LABEL_CHARS - 1] + "…"
 
 
 def _why_none(

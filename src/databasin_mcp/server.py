@@ -193,7 +193,7 @@ def create_server(
 ) -> DatabasinServer:
     """The app factory: one API client and one cache for the process, the selected tools."""
     client = DatabasinClient(settings, transport=transport)
-    operations = Operations(client, settings, ListingCache(settings.cache_ttl))
+    operations = Operations(client, settings, ListingCache(settings.cache_ttl, max_bytes=settings.cache_max_bytes))
     users = 0
 
     @asynccontextmanager

@@ -194,7 +194,17 @@ async def update_connector(
     return await _run(ctx, Operations.update_connector, locals())
 
 
-async def delete_connector(ctx: Context, connector_id: ConnectorId, confirm: bool = False) -> ActionResult:
+def _json_boolean(value: Any) -> Any:
+    # Lax validation reads "yes", "true", 1 and 1.0 as true: a delete is confirmed by the JSON boolean only.
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false (a JSON boolean, not text or a number)")
+    return value
+
+
+Confirm = Annotated[bool, BeforeValidator(_json_boolean)]
+
+
+async def delete_connector(ctx: Context, connector_id: ConnectorId, confirm: Confirm = False) -> ActionResult:
     return await _run(ctx, Operations.delete_connector, locals())
 
 
