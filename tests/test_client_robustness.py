@@ -816,3 +816,27 @@ async def test_a_bad_response_on_a_read_keeps_its_message(router: respx.Router, 
 
     with pytest.raises(BadResponseError, match="not valid JSON"):
         await client.get_connector(1)
+
+
+async def test_no_slot_for_a_retry_reports_the_failure_that_may_have_changed_something() -> None:
+    """A PUT timed out (it may have been applied); its retry then finds no slot: the timeout is what matters."""
+    upstream = HeldUpstream()
+    get_arrived = upstream.arrival("get")
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT":
+            raise httpx.ReadTimeout("slow", request=request)
+        upstream.arrival("get").set()
+        await upstream.release.wait()  # holds the only slot
+        return httpx.Response(200, json=CONNECTOR)
+
+    async def backoff_while_a_read_takes_the_slot(seconds: float) -> None:
+        tasks.start_soon(client.get_connector, 123)
+        await get_arrived.wait()
+
+    settings = Settings(api_url=API, token=TOKEN, max_concurrency=1, slot_wait_timeout=0.2)
+    client = DatabasinClient(settings, transport=httpx.MockTransport(answer), sleep=backoff_while_a_read_takes_the_slot)
+    async with client, anyio.create_task_group() as tasks:
+        with anyio.fail_after(10), pytest.raises(UpstreamTimeoutError):
+            await client.update_connector(123, ConnectorChanges(name="n"))
+        upstream.release.set()
