@@ -840,3 +840,29 @@ async def test_no_slot_for_a_retry_reports_the_failure_that_may_have_changed_som
         with anyio.fail_after(10), pytest.raises(UpstreamTimeoutError):
             await client.update_connector(123, ConnectorChanges(name="n"))
         upstream.release.set()
+
+
+async def test_a_token_file_that_cannot_be_read_says_so(
+    router: respx.Router, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token_file = tmp_path / ".token"
+    token_file.write_text("tok-locked-1\n")
+    opened = Path.open
+
+    def locked(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if path == token_file:
+            raise PermissionError(13, "Permission denied")  # what chmod 000 gives anyone but root
+        return opened(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", locked)
+    route = router.route().respond(json=[])
+
+    async with make_client(router, token=None, token_file=token_file) as client:
+        with pytest.raises(InvalidTokenError) as caught:
+            await client.list_connectors()
+    assert route.call_count == 0
+    assert str(caught.value) == (
+        f"The Databasin API token in the token file {token_file} cannot be sent: the file cannot be read "
+        "(PermissionError). Nothing was sent. Put the token alone on one line in that file; it is read again on "
+        "the next call."
+    )

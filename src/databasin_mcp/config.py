@@ -181,9 +181,11 @@ def token_problem(value: str) -> str | None:
 def _check_token(value: str, where: str, fix: str) -> None:
     problem = token_problem(value)
     if problem is not None:
-        raise InvalidTokenError(
-            f"The Databasin API token in {where} cannot be sent: {problem}. Nothing was sent. {fix}"
-        )
+        raise _unusable(where, problem, fix)
+
+
+def _unusable(where: str, problem: str, fix: str = _FILE_FIX) -> InvalidTokenError:
+    return InvalidTokenError(f"The Databasin API token in {where} cannot be sent: {problem}. Nothing was sent. {fix}")
 
 
 def _read_token_file(path: Path, where: str) -> str | None:
@@ -193,31 +195,22 @@ def _read_token_file(path: Path, where: str) -> str | None:
     A byte-order mark picks the encoding (Windows Notepad writes UTF-8 or UTF-16 with one).
     """
     path = path.expanduser()
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise _unusable(where, "it is not a regular file")
     try:
-        if not path.exists():
-            return None
-        if not path.is_file():
-            raise InvalidTokenError(
-                f"The Databasin API token in {where} cannot be sent: it is not a regular file. Nothing was sent. "
-                f"{_FILE_FIX}"
-            )
         with path.open("rb") as file:
             raw = file.read(MAX_TOKEN_FILE_BYTES + 1)
-    except OSError:
-        return None  # unreadable (permissions, a directory vanished): as if missing
+    except OSError as error:
+        raise _unusable(where, f"the file cannot be read ({type(error).__name__})") from None
     if len(raw) > MAX_TOKEN_FILE_BYTES:
-        raise InvalidTokenError(
-            f"The Databasin API token in {where} cannot be sent: the file is larger than "
-            f"{MAX_TOKEN_FILE_BYTES // 1024} KB. Nothing was sent. {_FILE_FIX}"
-        )
+        raise _unusable(where, f"the file is larger than {MAX_TOKEN_FILE_BYTES // 1024} KB")
     bom = next((mark for mark in _BOMS if raw.startswith(mark)), b"")
     try:
         text = raw[len(bom) :].decode(_BOMS.get(bom, "utf-8"))
     except UnicodeDecodeError:
-        raise InvalidTokenError(
-            f"The Databasin API token in {where} cannot be sent: the file is not UTF-8 text. Nothing was sent. "
-            f"{_FILE_FIX}"
-        ) from None
+        raise _unusable(where, "the file is not UTF-8 text") from None
     return clean_token(text) or None
 
 
