@@ -866,3 +866,22 @@ async def test_a_token_file_that_cannot_be_read_says_so(
         "(PermissionError). Nothing was sent. Put the token alone on one line in that file; it is read again on "
         "the next call."
     )
+
+
+async def test_a_create_reported_failed_but_naming_an_id_says_to_look_first(router: respx.Router, mcp: Client) -> None:
+    router.get("/api/connector").respond(json=[{**CONNECTOR, "institutionID": 1}])
+    create = router.post("/api/connector").respond(
+        json={"connectorID": 790, "status": "error", "message": "Connection test failed"}
+    )
+
+    result = await mcp.call_tool(
+        "create_connector",
+        {"name": "New one", "connector_type": "RDBMS", "institution_id": 1, "project_id": "proj-001"},
+    )
+
+    assert result.is_error
+    assert create.call_count == 1
+    assert text_of(result) == (
+        "The Databasin API reported that the create failed: Connection test failed, yet its answer names connector "
+        "790: check with get_connector(connector_id=790) before creating it again."
+    )

@@ -807,17 +807,22 @@ def _reported_failure(data: dict[str, Any], status: int, known_secrets: list[str
     message = next((word.strip() for word in words if isinstance(word, str) and word.strip()), None)
     if message is None:
         shape = f'status "{said.strip()}"' if isinstance(said, str) and failed_status else "success false"
-        return UpstreamRefusedError(
+        refusal = UpstreamRefusedError(
             f"The Databasin API answered {status} but reported a failure ({shape}, no message).", status_code=status
         )
-    message = mask_text(message, known_secrets)
-    if len(message) > _UPSTREAM_MESSAGE_CHARS:
-        message = message[: _UPSTREAM_MESSAGE_CHARS - 1] + "…"
-    return UpstreamRefusedError(
-        f"The Databasin API answered {status} but reported a failure: {sentence(message)}",
-        status_code=status,
-        upstream_message=message,
-    )
+    else:
+        message = mask_text(message, known_secrets)
+        if len(message) > _UPSTREAM_MESSAGE_CHARS:
+            message = message[: _UPSTREAM_MESSAGE_CHARS - 1] + "…"
+        refusal = UpstreamRefusedError(
+            f"The Databasin API answered {status} but reported a failure: {sentence(message)}",
+            status_code=status,
+            upstream_message=message,
+        )
+    named = data.get("connectorID")
+    if isinstance(named, int) and not isinstance(named, bool) and 1 <= named <= MAX_ID:
+        refusal.connector_id = named
+    return refusal
 
 
 # Host names and IP addresses as a URL holds them; a redirect to anything else is not shown.

@@ -69,6 +69,9 @@ class UpstreamRefusedError(APIStatusError):
     The API says it did not do it; `upstream_message` holds its words (secrets removed).
     """
 
+    # A connector ID the same body names anyway (a create "failed" with an ID may have made one).
+    connector_id: int | None = None
+
 
 class RedirectError(APIStatusError):
     """3xx: the API URL points somewhere else; the message says where (never credentials or a query)."""

@@ -425,6 +425,13 @@ def error_text(error: DatabasinError, tool: str, subject: Mapping[str, Any]) -> 
     if isinstance(error, UpstreamRefusedError):
         if write_not_sent or tool not in _WRITES:
             return f"{error} Try again; if it keeps failing, the Databasin API is having trouble."
+        if tool == "create_connector" and error.connector_id is not None:
+            # "Failed", yet with an ID: something may exist now. Look before creating again.
+            return (
+                f"The Databasin API reported that the create failed{_said(upstream)}, yet its answer names "
+                f"connector {error.connector_id}: check with get_connector(connector_id={error.connector_id}) "
+                "before creating it again."
+            )
         return _refused_write(tool, connector_id, upstream)
     if isinstance(error, BadResponseError) and tool in _WRITES and not write_not_sent:
         # A 2xx whose body could not be read: the API took the request, so it most likely went through.
@@ -453,9 +460,8 @@ def error_text(error: DatabasinError, tool: str, subject: Mapping[str, Any]) -> 
 
 def _refused_write(tool: str, connector_id: Any, upstream: str | None) -> str:
     """A write the API answered 2xx but reported as failed: its words, then where things stand."""
-    said = f": {clause(upstream)}" if upstream else " without saying why"
     what = _WRITE_NOUNS[tool].format(id=connector_id)
-    refused = f"The Databasin API reported that {what} failed{said}."
+    refused = f"The Databasin API reported that {what} failed{_said(upstream)}."
     if tool == "create_connector":
         return f"{refused} Fix what the API names and call create_connector again."
     if tool == "update_connector":
@@ -466,6 +472,10 @@ def _refused_write(tool: str, connector_id: Any, upstream: str | None) -> str:
     if tool == "delete_connector":
         return f"{refused} It is most likely still there: get_connector(connector_id={connector_id}) shows it."
     return f"{refused} test_connector(connector_id={connector_id}) checks that the connector can reach its source."
+
+
+def _said(upstream: str | None) -> str:
+    return f": {clause(upstream)}" if upstream else " without saying why"
 
 
 def _probably_done(tool: str, connector_id: Any, name: Any) -> str:
