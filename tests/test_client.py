@@ -475,7 +475,10 @@ async def test_put_retries_a_read_timeout(router: respx.Router, client: Databasi
     assert route.call_count == 2
 
 
-async def test_test_and_refresh_posts_are_retried_on_5xx(router: respx.Router, client: DatabasinClient) -> None:
+async def test_test_and_refresh_posts_are_not_sent_again_after_a_5xx(
+    router: respx.Router, client: DatabasinClient
+) -> None:
+    # A 502 may come from a gateway while the API still runs the test or refresh: a second POST would overlap it.
     test = router.post("/api/connector/1/test").mock(
         side_effect=[httpx.Response(502), httpx.Response(200, json={"success": True})]
     )
@@ -483,9 +486,11 @@ async def test_test_and_refresh_posts_are_retried_on_5xx(router: respx.Router, c
         side_effect=[httpx.Response(503), httpx.Response(200, json={"tableCount": 3})]
     )
 
-    assert (await client.test_connector(1)).success is True
-    assert (await client.refresh_metadata(1)).tableCount == 3
-    assert (test.call_count, refresh.call_count) == (2, 2)
+    with pytest.raises(ServerError):
+        await client.test_connector(1)
+    with pytest.raises(ServerError):
+        await client.refresh_metadata(1)
+    assert (test.call_count, refresh.call_count) == (1, 1)
 
 
 async def test_connection_refused_everywhere_names_the_api_url_without_credentials(
@@ -678,7 +683,9 @@ async def test_429_with_a_long_reset_raises_and_says_when(
     assert route.call_count == 1
     assert sleeps.calls == []
     assert caught.value.retry_after == 120.0
-    assert str(caught.value) == "The Databasin API is rate limiting this token; try again in 120 s (at 22:15:20 UTC)."
+    assert str(caught.value) == (
+        "The Databasin API is rate limiting this token; try again in 120 s (at 2023-11-14T22:15:20Z)."
+    )
 
 
 async def test_429_waits_add_up_to_the_cap(

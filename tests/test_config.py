@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from databasin_mcp.config import DEFAULT_API_URL, load_settings
+from databasin_mcp.config import DEFAULT_API_URL, clean_token, load_settings, token_problem
 
 
 def test_defaults_need_no_configuration() -> None:
@@ -61,3 +61,48 @@ def test_a_bad_api_url_is_refused_with_the_fix(monkeypatch: pytest.MonkeyPatch) 
 def test_blank_project_means_no_default_project(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASIN_PROJECT", "  ")
     assert load_settings().project is None
+
+
+def test_slot_settings_have_defaults_and_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert (load_settings().max_actions, load_settings().slot_wait_timeout) == (2, 10.0)
+    monkeypatch.setenv("DATABASIN_MAX_ACTIONS", "3")
+    monkeypatch.setenv("DATABASIN_SLOT_WAIT_TIMEOUT", "2.5")
+    assert (load_settings().max_actions, load_settings().slot_wait_timeout) == (3, 2.5)
+    monkeypatch.setenv("DATABASIN_SLOT_WAIT_TIMEOUT", "0")
+    with pytest.raises(ValidationError, match="DATABASIN_SLOT_WAIT_TIMEOUT"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("\ufeffabc.def\r\n", "abc.def"),
+        ("  abc.def \n\n", "abc.def"),
+        ("\ufeff  abc.def\t", "abc.def"),
+        ("\r\n", ""),
+    ],
+)
+def test_a_token_is_cleaned_of_what_editors_add(raw: str, clean: str) -> None:
+    assert clean_token(raw) == clean
+
+
+def test_a_token_variable_with_a_bom_and_crlf_is_cleaned(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASIN_TOKEN", "\ufeffabc.def.ghi\r\n")
+    token = load_settings().token_source().read()
+    assert token is not None
+    assert token.value == "abc.def.ghi"
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("abc.def-ghi_~+/=", None),
+        ("a\nb", "it has a line break inside"),
+        ("a b", "it has a space inside"),
+        ("a\x1bb", "it has a control character inside"),
+        ("a\u00e9b", "it has a character that is not ASCII"),
+        ("a\u0085b", "it has a character that is not ASCII"),
+    ],
+)
+def test_what_cannot_be_a_header_value_is_named(value: str, problem: str | None) -> None:
+    assert token_problem(value) == problem

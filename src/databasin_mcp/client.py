@@ -17,10 +17,11 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import anyio
 from pydantic import ValidationError
@@ -32,12 +33,15 @@ from .errors import (
     APIStatusError,
     AuthenticationError,
     BadResponseError,
+    ClientBusyError,
     DatabasinError,
     MissingTokenError,
     NotFoundError,
     RateLimitError,
+    RedirectError,
     ResponseTooLargeError,
     TransportError,
+    UpstreamRefusedError,
     UpstreamTimeoutError,
     sentence,
     status_error_class,
@@ -77,6 +81,10 @@ MAX_ID = 2**63 - 1
 _EXCERPT_CHARS = 200
 # Guard against a server that answers 429 with "Retry-After: 0" forever.
 _MAX_RATE_LIMIT_RETRIES = 10
+# No rate limit anyone means lasts longer than a day: a longer wait is a broken header, ignored.
+_MAX_PLAUSIBLE_WAIT = 86_400.0
+# The API's own words in a failure body are quoted up to this length.
+_UPSTREAM_MESSAGE_CHARS = 300
 
 
 @dataclass(frozen=True)
@@ -90,15 +98,25 @@ class RateLimitInfo:
 
 @dataclass(frozen=True)
 class _RetryPolicy:
-    """What may be retried for one kind of request."""
+    """How one kind of request is sent again, queued, and read."""
 
     # Retry 5xx answers and failures after which the request may have reached the server.
     after_ambiguous_failure: bool
+    # A change: a 2xx body saying it failed is the API's refusal, whatever else the body holds.
+    writes: bool = False
+    # May run for minutes: goes through the smaller pool of action slots as well.
+    long_action: bool = False
+    # A 2xx body saying it failed is this request's answer (a connection test that failed), not an error.
+    failure_body_is_answer: bool = False
 
 
 IDEMPOTENT = _RetryPolicy(after_ambiguous_failure=True)
+IDEMPOTENT_WRITE = _RetryPolicy(after_ambiguous_failure=True, writes=True)  # PUT, DELETE
 # A create that may have reached the server is never sent again: it could make a duplicate.
-CREATE = _RetryPolicy(after_ambiguous_failure=False)
+CREATE = _RetryPolicy(after_ambiguous_failure=False, writes=True)
+# Tests and refreshes are sent once: a second one would overlap the first, still running upstream.
+TEST = _RetryPolicy(after_ambiguous_failure=False, long_action=True, failure_body_is_answer=True)
+REFRESH = _RetryPolicy(after_ambiguous_failure=False, writes=True, long_action=True)
 
 
 class DatabasinClient:
@@ -123,6 +141,10 @@ class DatabasinClient:
         self._token: TokenRead | None = None
         # Bounds simultaneous upstream requests, whatever the number of concurrent tool calls.
         self._slots = anyio.Semaphore(settings.max_concurrency)
+        # Tests and refreshes also take one of these, fewer than all slots (unless there is only one),
+        # so minutes-long actions can never starve every other call.
+        self.action_limit = max(1, min(settings.max_actions, settings.max_concurrency - 1))
+        self._action_slots = anyio.Semaphore(self.action_limit)
         self.rate_limit: RateLimitInfo | None = None
         # Which metadata route family the backend serves, learnt from the first metadata call.
         self._metadata_family: Literal["reference", "v2"] | None = None
@@ -154,7 +176,10 @@ class DatabasinClient:
             timeout=httpx.Timeout(s.read_timeout, connect=s.connect_timeout),
             limits=httpx.Limits(max_connections=s.max_concurrency, max_keepalive_connections=s.max_concurrency),
             headers={"Accept": "application/json", "User-Agent": f"databasin-mcp/{__version__}"},
+            # Redirects are never followed (the token must not go where DATABASIN_API_URL does not say);
+            # the hook answers them before httpx parses the Location, which fails on a malformed one.
             follow_redirects=False,
+            event_hooks={"response": [_stop_at_redirects]},
         )
 
     async def aclose(self) -> None:
@@ -194,24 +219,32 @@ class DatabasinClient:
     async def update_connector(self, connector_id: int, changes: ConnectorChanges) -> WriteResult:
         """PUT /api/connector/{id} with only the fields that were set."""
         data = await self._request(
-            "PUT", _connector_path(connector_id), body=changes.to_body(), secrets=changes.secret_values()
+            "PUT",
+            _connector_path(connector_id),
+            body=changes.to_body(),
+            policy=IDEMPOTENT_WRITE,
+            secrets=changes.secret_values(),
         )
         return _record(data or {}, WriteResult, "update result")
 
     async def delete_connector(self, connector_id: int) -> DeleteResult:
         """DELETE /api/connector/{id}."""
-        data = await self._request("DELETE", _connector_path(connector_id))
+        data = await self._request("DELETE", _connector_path(connector_id), policy=IDEMPOTENT_WRITE)
         return _record(data or {}, DeleteResult, "delete result")
 
     async def test_connector(self, connector_id: int) -> TestResult:
-        """POST /api/connector/{id}/test."""
-        data = await self._request("POST", f"{_connector_path(connector_id)}/test", body={})
+        """POST /api/connector/{id}/test: sent once (see TEST); a failed test is an answer, not an error."""
+        data = await self._request("POST", f"{_connector_path(connector_id)}/test", body={}, policy=TEST)
         return _record(data or {}, TestResult, "test result")
 
     async def refresh_metadata(self, connector_id: int) -> RefreshResult:
-        """POST /api/connector/{id}/refresh; may take minutes, so it has its own timeout."""
+        """POST /api/connector/{id}/refresh; may take minutes, so it has its own timeout. Sent once."""
         data = await self._request(
-            "POST", f"{_connector_path(connector_id)}/refresh", body={}, read_timeout=self.settings.refresh_timeout
+            "POST",
+            f"{_connector_path(connector_id)}/refresh",
+            body={},
+            policy=REFRESH,
+            read_timeout=self.settings.refresh_timeout,
         )
         return _record(data or {}, RefreshResult, "refresh result")
 
@@ -278,9 +311,9 @@ class DatabasinClient:
             return None
         return _records(data, Project, "projects")
 
-    async def ping(self) -> Any:
-        """GET /api/ping, which answers without a token: is the API there at all?"""
-        return await self._request("GET", "/api/ping", authenticated=False)
+    async def ping(self, *, with_token: bool = False) -> Any:
+        """GET /api/ping, which answers without a token where the API allows: is the API there at all?"""
+        return await self._request("GET", "/api/ping", authenticated=with_token)
 
     async def _metadata(
         self, kind: str, reference: Callable[[], Awaitable[Any]], v2: Callable[[], Awaitable[Any]]
@@ -341,34 +374,54 @@ class DatabasinClient:
         failures = 0  # 5xx answers and transport failures so far
         rate_limit_waited = 0.0
         rate_limit_retries = 0
+        # The last failure after which the API may have acted: it, not "no slot", is what the caller must know.
+        maybe_acted: DatabasinError | None = None
 
         while True:
             known = [*known_secrets, token.value]
             try:
-                response, raw = await self._send(method, path, params, body, token, read_timeout)
+                response, raw = await self._send(method, path, params, body, token, read_timeout, policy)
             except _NotSent as not_sent:
                 # Nothing reached the server: safe to retry, even a create.
                 failures += 1
                 if failures >= self.settings.max_attempts:
-                    raise not_sent.error from None
+                    raise (maybe_acted or not_sent.error) from None
                 await self._backoff(failures, method, path, not_sent.error)
                 continue
             except _MaybeSent as maybe_sent:
                 failures += 1
                 if not policy.after_ambiguous_failure or failures >= self.settings.max_attempts:
                     raise maybe_sent.error from None
+                maybe_acted = maybe_sent.error
                 await self._backoff(failures, method, path, maybe_sent.error)
                 continue
+            except ClientBusyError:
+                if maybe_acted is not None:
+                    raise maybe_acted from None
+                raise
 
             status = response.status_code
             if 200 <= status < 300:
                 data = _decode_json(raw, status, known)
                 # Secrets leaked earlier are searched for in records and messages, not in every
                 # string of a long listing (that would cost a scan per secret per string).
-                return scrub(data, known if isinstance(data, list) else [*known, *remembered_secrets()])
+                data = scrub(data, known if isinstance(data, list) else [*known, *remembered_secrets()])
+                # A read's record may carry a status field of its own: only a body that is not a record is a
+                # refusal there. A write's body saying it failed is one, whatever else it holds.
+                if (
+                    not policy.failure_body_is_answer
+                    and isinstance(data, dict)
+                    and (policy.writes or "connectorID" not in data)
+                ):
+                    refusal = _reported_failure(data, status, [*known, *remembered_secrets()])
+                    if refusal is not None:
+                        raise refusal
+                return data
 
             error = self._status_error(status, raw, [*known, *remembered_secrets()])
-            if status == 401 and not token_reread and authenticated:
+            if status == 401 and not authenticated:
+                raise error  # this route needs a token here: no verdict on ours
+            if status == 401 and not token_reread:
                 # The token file may have been rotated since we read it: re-read once.
                 token_reread = True
                 fresh = self._reread_token()
@@ -377,6 +430,7 @@ class DatabasinClient:
                     token = fresh
                     continue
             if status == 401:
+                self._token = None  # read the source again on the next call: it may be fixed by then
                 raise AuthenticationError(
                     f"The Databasin API refused the token from {token.source} (401: "
                     f"{error.upstream_message or 'unauthorized'}). Put a valid token there.",
@@ -400,6 +454,7 @@ class DatabasinClient:
             if status >= 500:
                 failures += 1
                 if policy.after_ambiguous_failure and failures < self.settings.max_attempts:
+                    maybe_acted = error
                     await self._backoff(failures, method, path, error)
                     continue
             raise error
@@ -412,12 +467,12 @@ class DatabasinClient:
         body: Any,
         token: TokenRead,
         read_timeout: float | None,
+        policy: _RetryPolicy,
     ) -> tuple[httpx.Response, bytes]:
-        """One attempt: send, read the body within the size cap, map transport failures."""
+        """One attempt: wait (bounded) for a slot, send, read the body within the size cap, map failures."""
         import httpx
 
         http = self._client()
-        started = time.perf_counter()
         headers = {"Authorization": f"Bearer {token.value}"} if token is not _NO_TOKEN else {}
         request_timeout = (
             httpx.Timeout(read_timeout, connect=self.settings.connect_timeout)
@@ -426,30 +481,78 @@ class DatabasinClient:
         )
         # A server that drips bytes slowly defeats the per-read timeout; bound the whole attempt too.
         deadline = (read_timeout or self.settings.read_timeout) + self.settings.connect_timeout
-        try:
-            async with self._slots:
+        async with contextlib.AsyncExitStack() as held:
+            # The action slot first: an action waiting for one must not sit on a general slot meanwhile.
+            if policy.long_action:
+                await self._take(self._action_slots, held, self._busy_with_actions)
+            await self._take(self._slots, held, self._busy)
+            started = time.perf_counter()
+            try:
                 with anyio.fail_after(deadline):
                     async with http.stream(
                         method, path, params=params, json=body, headers=headers, timeout=request_timeout
                     ) as response:
                         self._remember_rate_limit(response.headers)
                         raw = await self._read_capped(response)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            # The request never left: the connection was refused or not made in time.
-            error = self._transport_error(exc)
-            error.maybe_sent = False
-            raise _NotSent(error) from None
-        except (httpx.TransportError, TimeoutError) as exc:
-            raise _MaybeSent(self._transport_error(exc)) from None
+            except _Redirected as redirect:
+                raise self._redirect_error(redirect.status, redirect.location, redirect.request_url) from None
+            except (httpx.LocalProtocolError, httpx.UnsupportedProtocol, UnicodeEncodeError) as exc:
+                # The request could not even be written (a header or URL the HTTP library refuses):
+                # nothing left, and sending it again would fail the same way.
+                unsendable = TransportError(
+                    f"The request could not be sent to the Databasin API at {self.safe_base_url} "
+                    f"({type(exc).__name__}); nothing was sent."
+                )
+                unsendable.maybe_sent = False
+                raise unsendable from None
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+                # The request never left: the connection was refused or not made in time.
+                error = self._transport_error(exc)
+                error.maybe_sent = False
+                raise _NotSent(error) from None
+            except (httpx.TransportError, TimeoutError) as exc:
+                raise _MaybeSent(self._transport_error(exc)) from None
         logger.debug(
             "%s %s -> %d in %.0f ms", method, path, response.status_code, (time.perf_counter() - started) * 1000
         )
         return response, raw
 
+    async def _take(
+        self, slots: anyio.Semaphore, held: contextlib.AsyncExitStack, busy: Callable[[], ClientBusyError]
+    ) -> None:
+        """One of `slots` until `held` closes, waited for at most DATABASIN_SLOT_WAIT_TIMEOUT."""
+        with anyio.move_on_after(self.settings.slot_wait_timeout):
+            await slots.acquire()
+            held.callback(slots.release)
+            return
+        raise busy()
+
+    def _busy(self) -> ClientBusyError:
+        n, wait = self.settings.max_concurrency, self.settings.slot_wait_timeout
+        return ClientBusyError(
+            f"{_counted_requests(n)} to the Databasin API {'is' if n == 1 else 'are'} already in flight, the most "
+            f"allowed at once (DATABASIN_MAX_CONCURRENCY={n}), and none finished within {wait:g} s "
+            "(DATABASIN_SLOT_WAIT_TIMEOUT). Nothing was sent; try again in a moment."
+        )
+
+    def _busy_with_actions(self) -> ClientBusyError:
+        n, wait = self.action_limit, self.settings.slot_wait_timeout
+        setting = f"DATABASIN_MAX_ACTIONS={self.settings.max_actions}"
+        if n < self.settings.max_actions:
+            setting += f", kept below DATABASIN_MAX_CONCURRENCY={self.settings.max_concurrency}"
+        running = (
+            "1 connector test or metadata refresh is" if n == 1 else f"{n} connector tests or metadata refreshes are"
+        )
+        return ClientBusyError(
+            f"{running} already running against the Databasin API, the most allowed at once ({setting}), and "
+            f"none finished within {wait:g} s (DATABASIN_SLOT_WAIT_TIMEOUT). Nothing was sent; try again when "
+            f"{'it' if n == 1 else 'one'} finishes."
+        )
+
     async def _read_capped(self, response: httpx.Response) -> bytes:
         cap = self.settings.max_response_bytes
-        declared = response.headers.get("Content-Length")
-        if declared is not None and declared.isdigit() and int(declared) > cap:
+        declared = header_number(response.headers.get("Content-Length"), highest=1e18)
+        if declared is not None and declared > cap:
             raise self._too_large(int(declared))
         chunks: list[bytes] = []
         size = 0
@@ -485,29 +588,32 @@ class DatabasinClient:
         return self._http
 
     def _current_token(self) -> TokenRead:
-        # A missing token is looked up again on every call, so creating the file later just works.
         if self._token is None:
-            self._token = self.token_source.read()
-            if self._token is not None:
-                remember_secret(self._token.value)
-        if self._token is None:
-            raise MissingTokenError(self.token_source.where_looked())
+            self._token = self._read_token()
         return self._token
 
-    def _reread_token(self) -> TokenRead | None:
-        fresh = self.token_source.read()
-        if fresh is not None:
-            remember_secret(fresh.value)
-            self._token = fresh
+    def _read_token(self) -> TokenRead:
+        """The token as its source holds it now. A missing or unusable token is not kept, so the next
+        call reads the source again: creating or fixing the file works without a restart."""
+        self._token = None
+        fresh = self.token_source.read()  # InvalidTokenError when it cannot be sent (and nothing was)
+        if fresh is None:
+            raise MissingTokenError(self.token_source.where_looked())
+        remember_secret(fresh.value)
         return fresh
 
+    def _reread_token(self) -> TokenRead | None:
+        """After a 401: the token its source holds now, or None when the source has none any more."""
+        try:
+            self._token = self._read_token()
+        except MissingTokenError:
+            return None
+        return self._token
+
     def _remember_rate_limit(self, headers: httpx.Headers) -> None:
-        limit, remaining, reset = (
-            _int_header(headers, f"X-RateLimit-{name}") for name in ("Limit", "Remaining", "Reset")
-        )
-        if limit is not None or remaining is not None or reset is not None:
-            reset_at = float(_reset_epoch(reset, self._clock())) if reset is not None else None
-            self.rate_limit = RateLimitInfo(limit=limit, remaining=remaining, reset_at=reset_at)
+        info = _rate_limit_info(headers, self._clock())
+        if info is not None:
+            self.rate_limit = info
 
     def _status_error(self, status: int, raw: bytes, known_secrets: list[str]) -> APIStatusError:
         upstream, excerpt = _error_text(raw, known_secrets)
@@ -522,12 +628,35 @@ class DatabasinClient:
             message = f"Databasin API error {status} {reason} (empty body)."
         return status_error_class(status)(message, status_code=status, upstream_message=upstream)
 
+    def _redirect_error(self, status: int, location: str | None, request_url: str) -> RedirectError:
+        """A 3xx: where it points (scheme, host, path: never credentials or a query) and what to set."""
+        import httpx
+
+        reason = httpx.codes.get_reason_phrase(status) or "Redirect"
+        target = _safe_location(location, request_url)
+        if target is None:
+            return RedirectError(
+                f"Databasin API error {status} {reason}, without a usable Location. "
+                "DATABASIN_API_URL is probably not the Databasin API's base URL.",
+                status_code=status,
+            )
+        base = _redirected_base(target, urlsplit(request_url).path)
+        if base is not None and base != self.safe_base_url:
+            fix = f"Set DATABASIN_API_URL to {base} (the base URL that redirect points to)."
+        else:
+            fix = "DATABASIN_API_URL is probably not the Databasin API's base URL."
+        return RedirectError(
+            f"Databasin API error {status} {reason}: it redirects to {target}. {fix}", status_code=status
+        )
+
     def _rate_limit_error(self, error: APIStatusError, wait: float | None) -> RateLimitError:
         if wait is None:
             when = "later"
         else:
-            at = time.strftime("%H:%M:%S UTC", time.gmtime(self._clock() + wait))
+            # The full UTC date and time: "at 00:13:20" alone may be read as today when it is tomorrow.
+            at = datetime.fromtimestamp(self._clock() + wait, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             when = f"in {wait:.0f} s (at {at})"
+
         return RateLimitError(
             f"The Databasin API is rate limiting this token; try again {when}.",
             upstream_message=error.upstream_message,
@@ -553,6 +682,20 @@ class DatabasinClient:
         return TransportError(
             f"The connection to the Databasin API at {where} failed mid-request ({type(exc).__name__})."
         )
+
+
+class _Redirected(Exception):
+    """Internal: the API answered 3xx (raised by the response hook, before httpx reads the Location)."""
+
+    def __init__(self, status: int, location: str | None, request_url: str) -> None:
+        self.status = status
+        self.location = location
+        self.request_url = request_url
+
+
+async def _stop_at_redirects(response: httpx.Response) -> None:
+    if 300 <= response.status_code < 400:
+        raise _Redirected(response.status_code, response.headers.get("Location"), str(response.request.url))
 
 
 class _NotSent(Exception):
@@ -585,38 +728,137 @@ def _query(**values: object) -> dict[str, str]:
     return {key: str(value) for key, value in values.items() if value is not None}
 
 
-def _int_header(headers: httpx.Headers, name: str) -> int | None:
-    value = headers.get(name)
-    try:
-        return int(float(value)) if value is not None else None
-    except ValueError:
+def _counted_requests(n: int) -> str:
+    return f"{n} request" if n == 1 else f"{n} requests"
+
+
+# A plain decimal in ASCII digits: no sign, exponent, "inf", "nan", underscore or another script's digits.
+_HEADER_NUMBER = re.compile(r"\s*([0-9]{1,20}(?:\.[0-9]{1,9})?)\s*")
+
+
+def header_number(value: str | None, *, highest: float) -> float | None:
+    """A numeric header's value (`120`, ` 2.5 `), or None when missing, malformed or above `highest`.
+
+    Every numeric header the client reads goes through here: a header is advice, and no value of one
+    may fail a call (or turn a write that succeeded into an error).
+    """
+    if value is None:
         return None
+    match = _HEADER_NUMBER.fullmatch(value)
+    if match is None:
+        return None
+    number = float(match.group(1))
+    return number if number <= highest else None
 
 
-def _reset_epoch(reset: int, now: float) -> float:
-    """X-RateLimit-Reset is epoch seconds in the reference; some servers send ms or a delta."""
-    if reset > 10**12:
-        return reset / 1000
-    if reset > 10**9:
-        return float(reset)
-    return now + reset
+def _reset_at(headers: httpx.Headers, now: float) -> float | None:
+    """X-RateLimit-Reset as epoch seconds: the reference sends epoch seconds; some servers ms or a delta."""
+    reset = header_number(headers.get("X-RateLimit-Reset"), highest=1e15)
+    if reset is None:
+        return None
+    at = reset / 1000 if reset > 1e12 else reset if reset > 1e9 else now + reset
+    return at if at <= now + _MAX_PLAUSIBLE_WAIT else None
+
+
+def _rate_limit_info(headers: httpx.Headers, now: float) -> RateLimitInfo | None:
+    """The X-RateLimit-* values worth keeping (absurd ones dropped), or None when there are none."""
+    limit, remaining = (
+        header_number(headers.get(f"X-RateLimit-{name}"), highest=1e12) for name in ("Limit", "Remaining")
+    )
+    reset_at = _reset_at(headers, now)
+    if limit is None and remaining is None and reset_at is None:
+        return None
+    return RateLimitInfo(
+        limit=None if limit is None else int(limit),
+        remaining=None if remaining is None else int(remaining),
+        reset_at=reset_at,
+    )
 
 
 def _rate_limit_wait(headers: httpx.Headers, now: float) -> float | None:
-    """Seconds to wait before retrying a 429: Retry-After first, then X-RateLimit-Reset."""
+    """Seconds to wait before retrying a 429: Retry-After first, then X-RateLimit-Reset; None if unknown."""
     retry_after = headers.get("Retry-After")
     if retry_after is not None:
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            try:
-                return max(0.0, parsedate_to_datetime(retry_after).timestamp() - now)
-            except (TypeError, ValueError):
-                pass
-    reset = _int_header(headers, "X-RateLimit-Reset")
-    if reset is not None:
-        return max(0.0, _reset_epoch(reset, now) - now)
-    return None
+        wait = header_number(retry_after, highest=_MAX_PLAUSIBLE_WAIT)
+        if wait is None:
+            wait = _http_date_wait(retry_after, now)
+        if wait is not None:
+            return wait
+    reset_at = _reset_at(headers, now)
+    return None if reset_at is None else max(0.0, reset_at - now)
+
+
+def _http_date_wait(value: str, now: float) -> float | None:
+    """Retry-After as an HTTP date (`Fri, 31 Dec 2027 23:59:59 GMT`): seconds from now, if plausible."""
+    try:
+        wait = max(0.0, parsedate_to_datetime(value).timestamp() - now)
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+    return wait if wait <= _MAX_PLAUSIBLE_WAIT else None
+
+
+_FAILED_STATUSES = {"error", "failed", "failure", "fail"}
+
+
+def _reported_failure(data: dict[str, Any], status: int, known_secrets: list[str]) -> UpstreamRefusedError | None:
+    """The refusal a 2xx body reports (`"status": "error"`, `"success": false`), or None if it reports none."""
+    said = data.get("status")
+    failed_status = isinstance(said, str) and said.strip().lower() in _FAILED_STATUSES
+    if not failed_status and data.get("success") is not False:
+        return None
+    words = (data.get(key) for key in ("message", "error", "detail"))
+    message = next((word.strip() for word in words if isinstance(word, str) and word.strip()), None)
+    if message is None:
+        shape = f'status "{said.strip()}"' if isinstance(said, str) and failed_status else "success false"
+        refusal = UpstreamRefusedError(
+            f"The Databasin API answered {status} but reported a failure ({shape}, no message).", status_code=status
+        )
+    else:
+        message = mask_text(message, known_secrets)
+        if len(message) > _UPSTREAM_MESSAGE_CHARS:
+            message = message[: _UPSTREAM_MESSAGE_CHARS - 1] + "…"
+        refusal = UpstreamRefusedError(
+            f"The Databasin API answered {status} but reported a failure: {sentence(message)}",
+            status_code=status,
+            upstream_message=message,
+        )
+    named = data.get("connectorID")
+    if isinstance(named, int) and not isinstance(named, bool) and 1 <= named <= MAX_ID:
+        refusal.connector_id = named
+    return refusal
+
+
+# Host names and IP addresses as a URL holds them; a redirect to anything else is not shown.
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|[0-9A-Fa-f:.]{2,45}")
+
+
+def _safe_location(location: str | None, request_url: str) -> str | None:
+    """A redirect's target as scheme://host[:port]/path, resolved against the request; None if unusable.
+
+    Credentials, query and fragment are dropped; characters that do not belong in a path are %-escaped.
+    """
+    if not location or not location.strip():
+        return None
+    try:
+        parts = urlsplit(urljoin(request_url, location.strip()))
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if parts.scheme not in ("http", "https") or not _HOST.fullmatch(host):
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    path = quote(parts.path, safe="/%-._~!$&'()*+,;=:@")
+    return f"{parts.scheme}://{host}{f':{port}' if port else ''}{path}"
+
+
+def _redirected_base(target: str, request_path: str) -> str | None:
+    """The base URL a redirect implies: its target less the request's own path; None when it is not that."""
+    path, asked = target.rstrip("/"), request_path.rstrip("/")
+    if not asked or not path.endswith(asked):
+        return None
+    return path[: -len(asked)] or None
 
 
 # Numbers written with thousands separators (the reference's `"tableCount": 1,234`).

@@ -15,9 +15,13 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .errors import InvalidTokenError
+
 DEFAULT_API_URL = "http://localhost:9000"
 TOKEN_ENV = "DATABASIN_TOKEN"
 TOKEN_FILE_ENV = "DATABASIN_TOKEN_FILE"
+# A JWT is a few KB; a file larger than this is not a token file (and is not read into memory).
+MAX_TOKEN_FILE_BYTES = 64 * 1024
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 
@@ -47,6 +51,11 @@ class Settings(BaseSettings):
     max_response_bytes: int = Field(20_000_000, ge=1024, validation_alias="DATABASIN_MAX_RESPONSE_BYTES")
     # The reference's default connectorMaxConnections is 8: never more in flight than that.
     max_concurrency: int = Field(8, ge=1, le=256, validation_alias="DATABASIN_MAX_CONCURRENCY")
+    # Connector tests and metadata refreshes can run for minutes: they share a smaller pool (always
+    # below max_concurrency when it allows) so they can never hold every slot.
+    max_actions: int = Field(2, ge=1, le=256, validation_alias="DATABASIN_MAX_ACTIONS")
+    # How long a request waits for a free slot before answering "too many in flight; try again".
+    slot_wait_timeout: float = Field(10.0, gt=0, validation_alias="DATABASIN_SLOT_WAIT_TIMEOUT")
 
     # --- what the tools answer --------------------------------------------
     cache_ttl: float = Field(60.0, ge=0, validation_alias="DATABASIN_CACHE_TTL")
@@ -84,7 +93,7 @@ class Settings(BaseSettings):
     def token_source(self) -> TokenSource:
         """Where this configuration says the API token comes from."""
         return TokenSource(
-            env_token=self.token.get_secret_value().strip() if self.token else None,
+            env_token=self.token.get_secret_value() if self.token else None,
             explicit_file=self.token_file,
             cwd=Path.cwd(),
             home=Path.home(),
@@ -120,13 +129,22 @@ class TokenSource:
         return [self.cwd / ".token", self.home / ".databasin" / ".token"]
 
     def read(self) -> TokenRead | None:
-        """The current token, or None when no source has one. Re-reads files every call."""
-        if self.env_token:
-            return TokenRead(self.env_token, f"the {TOKEN_ENV} environment variable")
+        """The current token, or None when no source has one. Re-reads files every call.
+
+        Raises InvalidTokenError when the first source that has a token holds one that cannot be sent
+        (nothing is cached, so fixing the source works on the next call).
+        """
+        env_token = clean_token(self.env_token or "")
+        if env_token:
+            where = f"the {TOKEN_ENV} environment variable"
+            _check_token(env_token, where, f"Set {TOKEN_ENV} to the token alone.")
+            return TokenRead(env_token, where)
         for path in self.candidate_files():
-            value = _read_token_file(path)
+            where = f"the token file {path}"
+            value = _read_token_file(path, where)
             if value:
-                return TokenRead(value, f"the token file {path}")
+                _check_token(value, where, _FILE_FIX)
+                return TokenRead(value, where)
         return None
 
     def where_looked(self) -> str:
@@ -140,12 +158,62 @@ class TokenSource:
         )
 
 
-def _read_token_file(path: Path) -> str | None:
-    try:
-        text = path.expanduser().read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+_FILE_FIX = "Put the token alone on one line in that file; it is read again on the next call."
+_BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
+
+
+def clean_token(text: str) -> str:
+    """The token without what editors add around it: a byte-order mark, spaces, CR/LF line ends."""
+    return text.strip().lstrip("\ufeff").strip()
+
+
+def token_problem(value: str) -> str | None:
+    """Why `value` cannot be sent in an `Authorization: Bearer` header, or None. Never quotes the value."""
+    if any(char in "\r\n" for char in value):
+        return "it has a line break inside"
+    if " " in value:
+        return "it has a space inside"
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
+        return "it has a control character inside"
+    if not value.isascii():
+        return "it has a character that is not ASCII"
+    return None
+
+
+def _check_token(value: str, where: str, fix: str) -> None:
+    problem = token_problem(value)
+    if problem is not None:
+        raise _unusable(where, problem, fix)
+
+
+def _unusable(where: str, problem: str, fix: str = _FILE_FIX) -> InvalidTokenError:
+    return InvalidTokenError(f"The Databasin API token in {where} cannot be sent: {problem}. Nothing was sent. {fix}")
+
+
+def _read_token_file(path: Path, where: str) -> str | None:
+    """The cleaned text of a token file; None when it is missing or empty.
+
+    Only a regular file is opened (reading a pipe could wait for ever) and only its first 64 KB.
+    A byte-order mark picks the encoding (Windows Notepad writes UTF-8 or UTF-16 with one).
+    """
+    path = path.expanduser()
+    if not path.exists():
         return None
-    return text.strip() or None
+    if not path.is_file():
+        raise _unusable(where, "it is not a regular file")
+    try:
+        with path.open("rb") as file:
+            raw = file.read(MAX_TOKEN_FILE_BYTES + 1)
+    except OSError as error:
+        raise _unusable(where, f"the file cannot be read ({type(error).__name__})") from None
+    if len(raw) > MAX_TOKEN_FILE_BYTES:
+        raise _unusable(where, f"the file is larger than {MAX_TOKEN_FILE_BYTES // 1024} KB")
+    bom = next((mark for mark in _BOMS if raw.startswith(mark)), b"")
+    try:
+        text = raw[len(bom) :].decode(_BOMS.get(bom, "utf-8"))
+    except UnicodeDecodeError:
+        raise _unusable(where, "the file is not UTF-8 text") from None
+    return clean_token(text) or None
 
 
 def validation_problems(error: ValidationError, renamed: Mapping[str, str] | None = None) -> str:

@@ -5,7 +5,8 @@ Three checks, in order, one line each (`ok`, `FAIL` or `skip`, then what was fou
 - configuration: the settings load; which API URL, set by which variable; where the token comes from
   (the source, never the token);
 - api reachable: `GET /api/ping` without a token (the sandbox and the real backend both answer it); where
-  it answers 404, an unauthenticated `GET /api/connector` answering 401 proves the API is there;
+  it answers 401 (an API that wants a token for everything), again with the token; where it answers 404,
+  an unauthenticated `GET /api/connector` answering 401 proves the API is there;
 - token: one cheap authenticated call through DatabasinClient.
 
 The exit code is 0 only when every check passes.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,12 +30,16 @@ from .config import TOKEN_FILE_ENV, Settings, TokenRead, load_settings, settings
 from .errors import (
     AuthenticationError,
     DatabasinError,
+    InvalidTokenError,
     NotFoundError,
+    RedirectError,
     TransportError,
     UpstreamTimeoutError,
     clause,
 )
 from .flags import parse_flags
+
+logger = logging.getLogger(__name__)
 
 # A project no one has: the token check's listing is then empty, whatever the account holds.
 PROBE_PROJECT = "databasin-mcp-doctor-probe"
@@ -66,10 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_flags(build_parser(), argv)
-    passed = True
-    for check in anyio.run(lambda: diagnose(api_url=args.api_url, token_file=args.token_file)):
-        passed = passed and check.passed is True
-    return 0 if passed else 1
+    try:
+        checks = anyio.run(lambda: diagnose(api_url=args.api_url, token_file=args.token_file))
+    except Exception as error:  # a bug: one line, as every other outcome (the traceback at DEBUG)
+        logger.debug("doctor failed", exc_info=True)
+        print(Check("doctor", False, f"failed unexpectedly ({type(error).__name__}); this is a bug").line())
+        return 1
+    return 0 if all(check.passed is True for check in checks) else 1
 
 
 async def diagnose(*, api_url: str | None = None, token_file: str | None = None) -> list[Check]:
@@ -91,17 +100,25 @@ async def diagnose(*, api_url: str | None = None, token_file: str | None = None)
     # A diagnosis reports what it sees: no retries, which would only make a failure slower to show.
     client = DatabasinClient(settings.model_copy(update={"max_attempts": 1}))
     source, fix = _url_source(api_url)
-    token = client.token_source.read()
     api = f"API {client.safe_base_url} ({source})"
-    if token is None:
-        report(Check("configuration", False, f"{api}; {client.token_source.where_looked()}"))
+    unusable = False
+    try:
+        token = client.token_source.read()
+    except InvalidTokenError as error:
+        token, unusable = None, True
+        report(Check("configuration", False, f"{api}; {error}"))
     else:
-        report(Check("configuration", True, f"{api}; token from {token.source}"))
+        if token is None:
+            report(Check("configuration", False, f"{api}; {client.token_source.where_looked()}"))
+        else:
+            report(Check("configuration", True, f"{api}; token from {token.source}"))
 
     async with client:
-        reachable = await check_reachable(client, fix)
+        reachable = await check_reachable(client, fix, has_token=token is not None)
         report(reachable)
-        if token is None:
+        if unusable:
+            report(Check("token", None, "the token cannot be sent"))
+        elif token is None:
             report(Check("token", None, "no token to try"))
         elif not reachable.passed:
             report(Check("token", None, "the API is not reachable"))
@@ -110,23 +127,42 @@ async def diagnose(*, api_url: str | None = None, token_file: str | None = None)
     return checks
 
 
-async def check_reachable(client: DatabasinClient, fix: str) -> Check:
-    """`GET /api/ping` without a token; where it answers 404, `GET /api/connector` answering 401 will do."""
+async def check_reachable(client: DatabasinClient, fix: str, *, has_token: bool = False) -> Check:
+    """`GET /api/ping` without a token; where it answers 401, again with the token; where it answers 404,
+    `GET /api/connector` answering 401 will do."""
     name, where = "api reachable", client.safe_base_url
+    how = "GET /api/ping answered"
     try:
-        answer = await client.ping()
+        try:
+            answer = await client.ping()
+        except AuthenticationError:
+            # An API that wants a token even here: the 401 shows it is there; the token may get an answer.
+            if not has_token:
+                return Check(name, True, f"{where} (GET /api/ping answered 401: it needs a token here)")
+            try:
+                answer = await client.ping(with_token=True)
+            except AuthenticationError:
+                return Check(
+                    name,
+                    True,
+                    f"{where} (GET /api/ping answered 401 with and without the token: the API is there and "
+                    "wants a valid token)",
+                )
+            how = "GET /api/ping needs a token here; with the token it answered"
     except NotFoundError:
         return await _reachable_without_ping(client.settings, where, fix)
     except UpstreamTimeoutError:
         return Check(name, False, f"{where} did not answer in time: {fix}")
     except TransportError:
         return Check(name, False, f"could not connect to {where}: {fix}")
+    except RedirectError as error:  # its message already says which URL to set
+        return Check(name, False, f"GET /api/ping: {clause(str(error))}")
     except DatabasinError as error:  # an error status, or an answer that is not JSON
         return Check(name, False, f"GET /api/ping: {clause(str(error))} ({fix})")
     said = json.dumps(answer, separators=(",", ":"), ensure_ascii=False)
     if len(said) > _EXCERPT_CHARS:
         said = said[: _EXCERPT_CHARS - 1] + "…"
-    return Check(name, True, f"{where} (GET /api/ping answered {said})")
+    return Check(name, True, f"{where} ({how} {said})")
 
 
 async def _reachable_without_ping(settings: Settings, where: str, fix: str) -> Check:

@@ -44,6 +44,13 @@ class MissingTokenError(ConfigurationError):
     """No API token could be found in any of the places we look."""
 
 
+class InvalidTokenError(ConfigurationError):
+    """The token found cannot be sent as an HTTP header (a line break, a space, a non-ASCII character...).
+
+    Raised before any request, so nothing was sent; the message names the token's source, never its value.
+    """
+
+
 class APIStatusError(DatabasinError):
     """The API answered with an error status."""
 
@@ -54,6 +61,20 @@ class APIStatusError(DatabasinError):
         self.status_code = status_code
         # The API's own words (its `message` field, secrets removed), for the tool layer.
         self.upstream_message = upstream_message
+
+
+class UpstreamRefusedError(APIStatusError):
+    """A 2xx whose body says the request failed (`"status": "error"`, `"success": false`).
+
+    The API says it did not do it; `upstream_message` holds its words (secrets removed).
+    """
+
+    # A connector ID the same body names anyway (a create "failed" with an ID may have made one).
+    connector_id: int | None = None
+
+
+class RedirectError(APIStatusError):
+    """3xx: the API URL points somewhere else; the message says where (never credentials or a query)."""
 
 
 class BadRequestError(APIStatusError):
@@ -106,6 +127,10 @@ class UpstreamTimeoutError(TransportError):
     """The API did not answer in time."""
 
 
+class ClientBusyError(DatabasinError):
+    """No slot for the request came free in time: nothing was sent, the caller may try again."""
+
+
 class BadResponseError(DatabasinError):
     """The API answered 2xx with a body we cannot understand."""
 
@@ -130,6 +155,8 @@ def status_error_class(status_code: int) -> type[APIStatusError]:
         return _STATUS_ERRORS[status_code]
     if status_code == 429:
         return RateLimitError
+    if 300 <= status_code < 400:
+        return RedirectError
     if status_code >= 500:
         return ServerError
     return APIStatusError

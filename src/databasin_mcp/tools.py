@@ -22,11 +22,13 @@ from .client import MAX_ID
 from .errors import (
     APIStatusError,
     BadRequestError,
+    BadResponseError,
     DatabasinError,
     NotFoundError,
     PermissionDeniedError,
     ServerError,
     TransportError,
+    UpstreamRefusedError,
     clause,
 )
 from .operations import FIND_LIMIT_MAX, Operations
@@ -383,6 +385,12 @@ def error_result(text: str) -> CallToolResult:
 
 
 _WRITES = {"create_connector", "update_connector", "delete_connector", "refresh_connector_metadata"}
+_WRITE_NOUNS = {
+    "create_connector": "the create",
+    "update_connector": "the update of connector {id}",
+    "delete_connector": "the delete of connector {id}",
+    "refresh_connector_metadata": "the metadata refresh of connector {id}",
+}
 _CONNECTOR_TOOLS = {"get_connector", "update_connector", "delete_connector", "test_connector"}
 _ACTIONS = {"test_connector", "refresh_connector_metadata"}
 # "Catalog 'x' not found for connector 7" is about the catalog, not the connector.
@@ -421,18 +429,77 @@ def error_text(error: DatabasinError, tool: str, subject: Mapping[str, Any]) -> 
         return f"{refused} Fix the arguments and call again."
     if isinstance(error, PermissionDeniedError):
         return f"{error} This token may not do that; use a token with access to the connector's project."
+    # The look-up that comes before every write failed, or the write itself never left: nothing happened.
+    never_sent = isinstance(error, TransportError) and not error.maybe_sent
+    write_not_sent = tool in _WRITES and (error.request_method == "GET" or never_sent)
+    if isinstance(error, UpstreamRefusedError):
+        if write_not_sent or tool not in _WRITES:
+            return f"{error} Try again; if it keeps failing, the Databasin API is having trouble."
+        if tool == "create_connector" and error.connector_id is not None:
+            # "Failed", yet with an ID: something may exist now. Look before creating again.
+            return (
+                f"The Databasin API reported that the create failed{_said(upstream)}, yet its answer names "
+                f"connector {error.connector_id}: check with get_connector(connector_id={error.connector_id}) "
+                "before creating it again."
+            )
+        return _refused_write(tool, connector_id, upstream)
+    if isinstance(error, BadResponseError) and tool in _WRITES and not write_not_sent:
+        # A 2xx whose body could not be read: the API took the request, so it most likely went through.
+        return f"{error} {_probably_done(tool, connector_id, subject.get('name'))}"
     if isinstance(error, (ServerError, TransportError)):
-        never_sent = isinstance(error, TransportError) and not error.maybe_sent
-        if tool in _WRITES and (error.request_method == "GET" or never_sent):
-            # The look-up that comes before every write failed, or the write never left: nothing happened.
+        if write_not_sent:
             return f"{error} Nothing was changed; try again."
         if tool == "create_connector":
             return (
                 f"{error} The connector may or may not have been created. Calling create_connector again is safe: "
                 "it answers with the connector if the first attempt went through, and never makes a duplicate."
             )
+        if tool == "refresh_connector_metadata":
+            return (
+                f"{error} The refresh was sent once and may still be running: wait a few minutes, then check with "
+                f"list_catalogs(connector_id={connector_id}) before refreshing again."
+            )
+        if tool == "test_connector" and error.request_method == "POST" and not never_sent:
+            return f"{error} The test was sent once and not repeated; call test_connector again to retry."
         if tool in _WRITES:
             target = f"get_connector(connector_id={connector_id})" if connector_id else "get_connector"
             return f"{error} The change may or may not have been applied: check with {target} before retrying."
         return f"{error} Try again; if it keeps failing, the Databasin API is having trouble."
     return str(error)
+
+
+def _refused_write(tool: str, connector_id: Any, upstream: str | None) -> str:
+    """A write the API answered 2xx but reported as failed: its words, then where things stand."""
+    what = _WRITE_NOUNS[tool].format(id=connector_id)
+    refused = f"The Databasin API reported that {what} failed{_said(upstream)}."
+    if tool == "create_connector":
+        return f"{refused} Fix what the API names and call create_connector again."
+    if tool == "update_connector":
+        return (
+            f"{refused} get_connector(connector_id={connector_id}) shows its settings now; "
+            "fix what the API names and call again."
+        )
+    if tool == "delete_connector":
+        return f"{refused} It is most likely still there: get_connector(connector_id={connector_id}) shows it."
+    return f"{refused} test_connector(connector_id={connector_id}) checks that the connector can reach its source."
+
+
+def _said(upstream: str | None) -> str:
+    return f": {clause(upstream)}" if upstream else " without saying why"
+
+
+def _probably_done(tool: str, connector_id: Any, name: Any) -> str:
+    """After a 2xx whose body could not be read: what most likely happened, and how to check it (never a
+    retry that could repeat the write)."""
+    if tool == "create_connector":
+        return (
+            "The API accepted the request, so the connector was probably created: "
+            f"check with find_connectors(query={name!r}) before creating it again."
+        )
+    if tool == "refresh_connector_metadata":
+        return (
+            "The API accepted the request, so the refresh probably ran: "
+            f"list_catalogs(connector_id={connector_id}) shows the metadata now."
+        )
+    outcome = "the connector was probably deleted" if tool == "delete_connector" else "the change was probably applied"
+    return f"The API accepted the request, so {outcome}: check with get_connector(connector_id={connector_id})."

@@ -160,3 +160,85 @@ def test_databasin_mcp_dispatches_doctor(configured: Sandbox, capsys: pytest.Cap
     assert "  databasin-mcp doctor           check the configuration, that the API answers, and the token\n" in (
         capsys.readouterr().out
     )
+
+
+def test_a_token_file_saved_by_notepad_passes(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASIN_API_URL", sandbox.url)
+    token_file = tmp_path / "token"
+    token_file.write_bytes(f"\ufeff{sandbox.token}\r\n".encode())
+    status, lines = diagnose(capsys, "--token-file", str(token_file))
+    assert status == 0
+    assert lines[2] == f"ok   token: the API accepted the token from the token file {token_file}"
+
+
+def test_a_token_that_cannot_be_sent_is_one_line(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASIN_API_URL", sandbox.url)
+    token_file = tmp_path / "token"
+    token_file.write_text("first-half-of-it\nsecond-half-of-it\n")
+    status, lines = diagnose(capsys, "--token-file", str(token_file))  # stderr is empty: no traceback
+    assert status == 1
+    assert lines == [
+        f"FAIL configuration: API {sandbox.url} (DATABASIN_API_URL); The Databasin API token in the token file "
+        f"{token_file} cannot be sent: it has a line break inside. Nothing was sent. Put the token alone on one "
+        "line in that file; it is read again on the next call.",
+        f'ok   api reachable: {sandbox.url} (GET /api/ping answered {{"status":"ok"}})',
+        "skip token: the token cannot be sent",
+    ]
+    assert "half-of-it" not in "\n".join(lines)
+
+
+def test_a_ping_that_needs_a_token_is_asked_again_with_it(
+    configured: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configured.script_faults("/api/ping", {"status": 401})
+    status, lines = diagnose(capsys)
+    assert status == 0
+    assert lines[1] == (
+        f"ok   api reachable: {configured.url} (GET /api/ping needs a token here; with the token it answered "
+        '{"status":"ok"})'
+    )
+    assert lines[2] == f"ok   token: the API accepted the token from {TOKEN_ENV}"
+
+
+def test_a_ping_that_needs_a_token_with_a_refused_one_blames_the_token_once(
+    sandbox: Sandbox, isolated_environment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASIN_API_URL", sandbox.url)
+    (isolated_environment / ".token").write_text("expired-token-42\n")
+    sandbox.script_faults("/api/ping", {"status": 401}, {"status": 401})
+    status, lines = diagnose(capsys)
+    assert status == 1
+    assert lines[1] == (
+        f"ok   api reachable: {sandbox.url} (GET /api/ping answered 401 with and without the token: the API is "
+        "there and wants a valid token)"
+    )
+    assert lines[2].startswith("FAIL token: the API refused the token from the token file ")
+
+
+def test_a_ping_that_needs_a_token_without_one(
+    sandbox: Sandbox, isolated_environment: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASIN_API_URL", sandbox.url)
+    sandbox.script_faults("/api/ping", {"status": 401})
+    status, lines = diagnose(capsys)
+    assert status == 1
+    assert lines[1:] == [
+        f"ok   api reachable: {sandbox.url} (GET /api/ping answered 401: it needs a token here)",
+        "skip token: no token to try",
+    ]
+
+
+def test_a_redirect_says_which_url_to_set(configured: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    configured.script_faults(
+        "/api/ping", {"kind": "empty", "status": 301, "headers": {"Location": "https://x.test/api/ping"}}
+    )
+    status, lines = diagnose(capsys)
+    assert status == 1
+    assert lines[1] == (
+        "FAIL api reachable: GET /api/ping: Databasin API error 301 Moved Permanently: it redirects to "
+        "https://x.test/api/ping. Set DATABASIN_API_URL to https://x.test (the base URL that redirect points to)"
+    )

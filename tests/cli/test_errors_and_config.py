@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from databasin_mcp import __version__
 from databasin_mcp.cli import cli
+from databasin_mcp.operations import Operations
 
 from .conftest import Databasin, Sandbox
 
@@ -202,3 +203,42 @@ def test_bash_completion_script_and_completions() -> None:
         env={"_DATABASIN_COMPLETE": "bash_complete", "COMP_WORDS": "databasin metadata c", "COMP_CWORD": "2"}
     )
     assert (status, completions) == (0, "plain,catalogs\nplain,columns\n")
+
+
+def test_a_token_that_cannot_be_sent_is_exit_3_in_one_line(sandbox: Sandbox, tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("tök-123456\n", encoding="utf-8")
+    status, out, err = run("--token-file", str(token_file), "projects", env={"DATABASIN_API_URL": sandbox.url})
+    assert (status, out) == (3, "")
+    assert err == (
+        f"Error: The Databasin API token in the token file {token_file} cannot be sent: it has a character that "
+        "is not ASCII. Nothing was sent. Put the token alone on one line in that file; it is read again on the "
+        "next call.\n"
+    )
+
+
+def test_a_delete_refused_in_a_200_body_is_exit_1(databasin: Databasin, sandbox: Sandbox) -> None:
+    sandbox.script_faults(
+        "/api/connector/142", {"kind": "body", "body": {"status": "error", "message": "Connector is in use"}},
+        method="DELETE",
+    )  # fmt: skip
+    result = databasin("connectors", "delete", "142", "--force")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "Error: The Databasin API answered 200 but reported a failure: Connector is in use. "
+        "Check with 'databasin connectors get 142'.\n"
+    )
+
+
+def test_an_unexpected_error_is_one_line_without_a_traceback(
+    databasin: Databasin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(self: object, **arguments: object) -> None:
+        raise RuntimeError("internal detail that may hold anything")
+
+    monkeypatch.setattr(Operations, "list_projects", broken)
+    result = databasin("projects")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "Error: databasin failed unexpectedly (RuntimeError); this is a bug. DATABASIN_LOG_LEVEL=DEBUG shows where.\n"
+    )

@@ -91,6 +91,11 @@ class Case:
         return self.tool == "create_connector"
 
     @property
+    def acts(self) -> bool:
+        """A connector test or metadata refresh: never sent again after a failure that may have reached the API."""
+        return self.tool in ("test_connector", "refresh_connector_metadata")
+
+    @property
     def writes(self) -> bool:
         return self.tool in ("create_connector", "update_connector", "delete_connector", "refresh_connector_metadata")
 
@@ -104,12 +109,44 @@ class Case:
         """What the server adds after a 5xx or transport failure, by tool."""
         if self.creates:
             return SUFFIX_CREATE
+        if self.tool == "refresh_connector_metadata":
+            return (
+                " The refresh was sent once and may still be running: wait a few minutes, then check with "
+                f"list_catalogs(connector_id={self.connector_id}) before refreshing again."
+            )
+        if self.tool == "test_connector":
+            return " The test was sent once and not repeated; call test_connector again to retry."
         if self.writes:
             return (
                 " The change may or may not have been applied: check with "
                 f"get_connector(connector_id={self.connector_id}) before retrying."
             )
         return SUFFIX_RETRY
+
+    @property
+    def accepted_suffix(self) -> str:
+        """What the server adds when the API answered a write 2xx with a body it could not read."""
+        if self.creates:
+            return (
+                " The API accepted the request, so the connector was probably created: "
+                f"check with find_connectors(query={self.name!r}) before creating it again."
+            )
+        if self.tool == "refresh_connector_metadata":
+            return (
+                " The API accepted the request, so the refresh probably ran: "
+                f"list_catalogs(connector_id={self.connector_id}) shows the metadata now."
+            )
+        if self.tool == "delete_connector":
+            return (
+                " The API accepted the request, so the connector was probably deleted: "
+                f"check with get_connector(connector_id={self.connector_id})."
+            )
+        if self.tool == "update_connector":
+            return (
+                " The API accepted the request, so the change was probably applied: "
+                f"check with get_connector(connector_id={self.connector_id})."
+            )
+        return ""
 
 
 def build_cases(h: Subjects, label: str) -> list[Case]:

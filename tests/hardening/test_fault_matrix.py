@@ -135,8 +135,8 @@ class Fault:
         """How many times the server sends the faulted request."""
         if self.refused_unprocessed and self.once:
             return 2  # waited out, then sent again (a 429 is not an attempt that may have been acted on)
-        if not self.retried or case.creates:
-            return 1  # never re-send a create that may have reached the API
+        if not self.retried or case.creates or case.acts:
+            return 1  # never re-send a create, test or refresh that may have reached the API
         return ATTEMPTS
 
     def recovers(self, case: Case) -> bool:
@@ -208,7 +208,7 @@ FAULTS = (
     Fault(
         "429 beyond the longest wait",
         {"status": 429, "retry_after": 30, "reset_in": 30},
-        lambda c, h: "The Databasin API is rate limiting this token; try again in 30 s (at HH:MM:SS UTC).",
+        lambda c, h: "The Databasin API is rate limiting this token; try again in 30 s (at YYYY-MM-DDTHH:MM:SSZ).",
     ),
     Fault(
         "401",
@@ -233,6 +233,7 @@ FAULTS = (
         {"kind": "invalid_json"},
         lambda c, h: (
             'The Databasin API answered 200 with a body that is not valid JSON: {"connectorID": 1, "connectorName":'
+            + c.accepted_suffix
         ),
     ),
     Fault(
@@ -240,7 +241,7 @@ FAULTS = (
         {"kind": "huge", "bytes": 50_000_000},
         lambda c, h: (
             "The Databasin API answer is larger than the 20 MB cap; it was not read. "
-            "Ask for less (filter by project, catalog or schema)."
+            "Ask for less (filter by project, catalog or schema)." + c.accepted_suffix
         ),
         one_at_a_time=True,
     ),
@@ -269,8 +270,8 @@ def _after_refusal(case: Case) -> str:
 def assert_error(result: CallToolResult, expected: str, case: Case) -> None:
     assert result.is_error, f"{case.tool}: expected an error, got {text(result)!r}"
     got = text(result)
-    if "HH:MM:SS" in expected:
-        got = re.sub(r"\d\d:\d\d:\d\d", "HH:MM:SS", got)
+    if "YYYY-MM-DDTHH:MM:SSZ" in expected:
+        got = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "YYYY-MM-DDTHH:MM:SSZ", got)
     if "(RemoteProtocolError|ReadError)" in expected:
         got = re.sub(r"\((RemoteProtocolError|ReadError)\)", "(RemoteProtocolError|ReadError)", got)
     assert got == expected, f"{case.tool}"

@@ -191,3 +191,48 @@ async def test_latency(make_client: MakeClient) -> None:
     started = time.perf_counter()
     await client.get("/api/ping")
     assert time.perf_counter() - started >= 0.15
+
+
+async def test_a_body_fault_answers_any_json_with_any_status_and_headers(client: httpx.AsyncClient) -> None:
+    await script(
+        client,
+        {"kind": "body", "body": {"status": "error", "message": "Missing connectorHost"}},
+        {"kind": "body", "status": 301, "body": None, "headers": {"Location": "https://elsewhere.example/api"}},
+        method="POST",
+    )
+    refused = await client.post("/api/connector", json={"connectorName": "x"})
+    moved = await client.post("/api/connector", json={"connectorName": "x"})
+    assert (refused.status_code, refused.json()) == (200, {"status": "error", "message": "Missing connectorHost"})
+    assert (moved.status_code, moved.headers["Location"]) == (301, "https://elsewhere.example/api")
+    assert "X-RateLimit-Limit" in refused.headers
+
+
+async def test_a_headers_fault_lets_the_endpoint_answer_with_those_headers(client: httpx.AsyncClient) -> None:
+    await script(client, {"kind": "headers", "headers": {"X-RateLimit-Reset": "inf", "Retry-After": "1e300"}})
+    response = await client.get("/api/connector/101")
+    assert response.status_code == 200
+    assert response.json()["connectorID"] == 101  # the endpoint answered
+    assert (response.headers["X-RateLimit-Reset"], response.headers["Retry-After"]) == ("inf", "1e300")
+
+
+async def test_status_faults_take_extra_headers(client: httpx.AsyncClient) -> None:
+    await script(client, {"status": 429, "headers": {"Retry-After": "99999999999999999999"}})
+    response = await client.get("/api/connector")
+    assert (response.status_code, response.headers["Retry-After"]) == (429, "99999999999999999999")
+
+
+@pytest.mark.parametrize(
+    ("action", "says"),
+    [
+        ({"kind": "body"}, 'needs a "body"'),
+        ({"kind": "headers"}, 'needs "headers"'),
+        ({"kind": "headers", "headers": {"X": 1}}, "headers must be an object of strings"),
+        ({"kind": "headers", "headers": {"X": "a\r\nInjected: yes"}}, "cannot be sent"),
+    ],
+)
+async def test_bad_header_and_body_scripts_are_refused(
+    client: httpx.AsyncClient, action: dict[str, Any], says: str
+) -> None:
+    response = await client.post("/_sandbox/faults", json={"script": [action]})
+    assert response.status_code == 400
+    assert says in response.json()["message"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from ..errors import (
     APIStatusError,
     AuthenticationError,
     BadRequestError,
+    BadResponseError,
     ConfigurationError,
     DatabasinError,
     InvalidArgumentError,
@@ -24,9 +26,12 @@ from ..errors import (
     PermissionDeniedError,
     ServerError,
     TransportError,
+    UpstreamRefusedError,
 )
 from ..operations import Operations
 from ..shaping import Answer
+
+logger = logging.getLogger(__name__)
 
 EXIT_FAILED = 1  # the API refused or failed (not found, 5xx, unreachable), or a delete was declined
 EXIT_USAGE = 2  # click's own code for usage errors; also invalid files and arguments the operations refuse
@@ -94,6 +99,13 @@ class Session:
             return anyio.run(with_client)
         except DatabasinError as error:
             raise failure(error, subject or Subject()) from None
+        except Exception as error:  # a bug: one line like every other failure; the traceback at DEBUG
+            if settings.log_level == "DEBUG":
+                logger.exception("databasin failed unexpectedly")
+            raise Failure(
+                f"databasin failed unexpectedly ({type(error).__name__}); this is a bug. "
+                "DATABASIN_LOG_LEVEL=DEBUG shows where."
+            ) from None
 
 
 def failure(error: DatabasinError, subject: Subject) -> Failure:
@@ -122,7 +134,19 @@ def failure(error: DatabasinError, subject: Subject) -> Failure:
         return Failure(
             f"{_sentence(error)} This token may not do that; use one with access to the connector's project."
         )
-    if isinstance(error, (ServerError, TransportError)) and subject.uncertain_change:
+    if subject.uncertain_change is None:  # a read, a test or a refresh: the error says it all
+        return Failure(str(error))
+    # A write: say what is known of it. The look-up before it failed, or it never left: nothing happened.
+    if error.request_method == "GET" or (isinstance(error, TransportError) and not error.maybe_sent):
+        return Failure(f"{_sentence(error)} Nothing was changed; run the command again.")
+    if isinstance(error, UpstreamRefusedError):
+        check = (
+            f"Check with 'databasin connectors get {connector_id}'."
+            if connector_id is not None
+            else "Fix what the API names and run the command again."
+        )
+        return Failure(f"{_sentence(error)} {check}")
+    if isinstance(error, (ServerError, TransportError, BadResponseError)):
         return Failure(f"{_sentence(error)} {subject.uncertain_change}")
     return Failure(str(error))
 

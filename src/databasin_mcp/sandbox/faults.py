@@ -18,7 +18,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .config import SandboxConfig
 from .errors import error_body
 
-FAULT_KINDS = ("status", "html", "invalid_json", "huge", "delay", "drop", "empty")
+# "body" answers with a given JSON body; "headers" lets the endpoint answer and adds headers to its answer.
+FAULT_KINDS = ("status", "html", "invalid_json", "huge", "delay", "drop", "empty", "body", "headers")
 HTML_502_BODY = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 INVALID_JSON_BODY = b'{"connectorID": 1, "connectorName": '
 BURST_LENGTH = 3  # consecutive 429s in one random burst
@@ -38,6 +39,8 @@ class FaultAction:
     reset_in: float | None = None  # 429 only: X-RateLimit-Reset = now + reset_in (default: retry_after)
     size: int = 0  # huge only: body size in bytes ("bytes" in the script)
     seconds: float = 0.0  # delay only
+    body: Any = None  # body only: the JSON answered
+    headers: tuple[tuple[str, str], ...] = ()  # added to the answer (any kind that answers, and "headers")
 
     @classmethod
     def parse(cls, raw: Any) -> FaultAction:
@@ -47,6 +50,11 @@ class FaultAction:
         kind = raw.get("kind", "status")
         if kind not in FAULT_KINDS:
             raise FaultScriptError(f"unknown fault kind {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
+        if kind == "body" and "body" not in raw:
+            raise FaultScriptError('fault "body" needs a "body" (any JSON value)')
+        headers = _headers(raw.get("headers", {}))
+        if kind == "headers" and not headers:
+            raise FaultScriptError('fault "headers" needs "headers": {"Name": "value", ...}')
         default_status = {"html": 502, "empty": 502, "status": None}.get(kind, 200)
         status = raw.get("status", default_status)
         if not isinstance(status, int) or not 200 <= status <= 599:
@@ -58,10 +66,30 @@ class FaultAction:
             reset_in=_number(raw, "reset_in", None, float),
             size=_number(raw, "bytes", 50_000_000, int),
             seconds=_number(raw, "seconds", 1.0, float),
+            body=raw.get("body"),
+            headers=headers,
         )
 
     def describe(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def _headers(raw: Any) -> tuple[tuple[str, str], ...]:
+    """A script's {"Name": "value"} headers, checked so that they can go on the wire as they are."""
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in raw.items()):
+        raise FaultScriptError('headers must be an object of strings, e.g. {"Retry-After": "inf"}')
+    for name, value in raw.items():
+        if not name.isascii() or not name or any(c in name + value for c in "\r\n") or not _latin1(value):
+            raise FaultScriptError(f"header {name!r} cannot be sent: no line breaks, values in Latin-1")
+    return tuple(raw.items())
+
+
+def _latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _number(raw: dict[str, Any], key: str, default: Any, kind: type[int] | type[float]) -> Any:
@@ -150,18 +178,23 @@ class RandomFaults:
 
 
 def fault_responder(action: FaultAction) -> ASGIApp:
-    """The ASGI app answering a request hit by ``action`` (not for "delay", which only postpones)."""
+    """The ASGI app answering a request hit by ``action`` (not for "delay" or "headers", which let it through)."""
+    extra = dict(action.headers)
     if action.kind == "status":
-        return _status_response(action)
+        response = _status_response(action)
+        response.headers.update(extra)
+        return response
+    if action.kind == "body":
+        return JSONResponse(action.body, status_code=action.status, headers=extra)
     if action.kind == "html":
-        return Response(HTML_502_BODY, status_code=action.status, media_type="text/html")
+        return Response(HTML_502_BODY, status_code=action.status, media_type="text/html", headers=extra)
     if action.kind == "invalid_json":
-        return Response(INVALID_JSON_BODY, status_code=action.status, media_type="application/json")
+        return Response(INVALID_JSON_BODY, status_code=action.status, media_type="application/json", headers=extra)
     if action.kind == "huge":
         # StreamingResponse sends no Content-Length: the client only learns the size while reading.
         return StreamingResponse(huge_json_array(action.size), status_code=action.status, media_type="application/json")
     if action.kind == "empty":
-        return Response(b"", status_code=action.status, media_type="application/json")
+        return Response(b"", status_code=action.status, media_type="application/json", headers=extra)
     if action.kind == "drop":
         return drop_connection
     raise ValueError(f"fault kind {action.kind!r} has no response")

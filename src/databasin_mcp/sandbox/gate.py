@@ -54,7 +54,7 @@ class ApiGate:
         quota = self.state.limiter.hit(headers.get("authorization", "anonymous")) if config.rate_limit else None
         tracked = _ResponseTracker(send, quota)
         try:
-            responder = await self._intercept(scope, headers, quota)
+            responder = await self._intercept(scope, headers, quota, tracked)
             await (responder or self.app)(scope, receive, tracked.send)
         except Exception:
             if tracked.started:
@@ -62,11 +62,16 @@ class ApiGate:
             logger.exception("sandbox endpoint failed: %s %s", scope["method"], scope["path"])
             await error_response(500)(scope, receive, tracked.send)
 
-    async def _intercept(self, scope: Scope, headers: Headers, quota: Quota | None) -> ASGIApp | None:
+    async def _intercept(
+        self, scope: Scope, headers: Headers, quota: Quota | None, tracked: _ResponseTracker
+    ) -> ASGIApp | None:
         """The response that pre-empts the endpoint, or None to let the endpoint answer."""
         action = self.state.scripted_faults.next_for(scope["method"], scope["path"])
         if action is not None and action.kind == "delay":
             await anyio.sleep(action.seconds)
+            action = None
+        if action is not None and action.kind == "headers":
+            tracked.forced_headers.update(action.headers)  # the endpoint answers; these headers go on it
             action = None
         if action is not None:
             return fault_responder(action)
@@ -90,6 +95,7 @@ class _ResponseTracker:
     def __init__(self, send: Send, quota: Quota | None) -> None:
         self._send = send
         self._extra_headers = quota.headers() if quota is not None else {}
+        self.forced_headers: dict[str, str] = {}  # a "headers" fault: set whatever the response says
         self.started = False
 
     async def send(self, message: Message) -> None:
@@ -100,4 +106,6 @@ class _ResponseTracker:
             for name, value in self._extra_headers.items():
                 if name not in headers:  # a scripted 429 sets its own Remaining/Reset
                     headers[name] = value
+            for name, value in self.forced_headers.items():
+                headers[name] = value
         await self._send(message)
