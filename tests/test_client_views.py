@@ -10,10 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from mcp.types import CallToolResult
-
-from benchmarks.recording.client_views import claude_code_tool_result, claude_code_view, js_number, js_stringify
+from benchmarks.recording.client_views import (
+    claude_code_tool_result,
+    claude_code_view,
+    js_number,
+    js_stringify,
+    openai_agents_output,
+    openai_agents_view,
+)
 from benchmarks.recording.probe_server import PROBES
+from mcp.types import CallToolResult
 
 
 def over_the_wire(result: CallToolResult) -> CallToolResult:
@@ -47,6 +53,43 @@ def test_claude_code_view_drops_the_text_block_when_structured_content_is_there(
     view = claude_code_view(over_the_wire(PROBES["text_and_structured"]))
     assert "the text block" not in view
     assert view.startswith('{"2":true,"10":')
+
+
+def texts(*values: str) -> list[dict[str, str]]:
+    return [{"type": "input_text", "text": value} for value in values]
+
+
+# Recorded from the SDK's next Responses API request: the function_call_output's `output`.
+AGENTS_FORWARDED: dict[str, Any] = {
+    "text_only": texts("first line\nsecond line"),
+    "two_texts": texts("alpha", "beta"),
+    "text_and_structured": texts("the text block"),
+    "structured_only": "[]",
+    "error_with_structured": texts("it failed", "the next step"),
+    "error_without_text": "[]",
+    "empty": "[]",
+}
+AGENTS_FORWARDED_STRUCTURED: dict[str, Any] = {
+    **AGENTS_FORWARDED,
+    "text_and_structured": (
+        '{"b": 1.0, "a": "Z\\u00fcrich \\"q\\"\\n\\ttab \\u2028 </x> \\\\ \\u0001", "10": "an integer-like key", '
+        '"2": true, "large": 1e+21, "small": 1e-07, "negative_zero": -0.0, "beyond_2_53": 12345678901234567890, '
+        '"half": 0.5, "third": 0.3333333333333333, '
+        '"nested": {"z": [1, null, "x", {"y": 2.5}], "empty": {}, "list": []}}'
+    ),
+    "structured_only": '{"only": "structured"}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(PROBES))
+def test_openai_agents_output_is_what_the_sdk_forwarded(name: str) -> None:
+    result = over_the_wire(PROBES[name])
+    assert openai_agents_output(result) == AGENTS_FORWARDED[name]
+    assert openai_agents_output(result, use_structured_content=True) == AGENTS_FORWARDED_STRUCTURED[name]
+
+
+def test_openai_agents_view_reads_the_text_blocks_by_default() -> None:
+    assert openai_agents_view(over_the_wire(PROBES["text_and_structured"])) == "the text block"
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,13 @@ Claude Code 2.1.332 (read off the binary and confirmed byte for byte by the prob
 - nothing at all: "(<tool name> completed with no output)".
 
 OpenAI Agents SDK 0.24.0 (`MCPServerStdio`, Responses API; agents/mcp/util.py `invoke_mcp_tool`):
-- use_structured_content=False (the default): the text blocks; one block becomes the
-  function_call_output `[{"type": "input_text", "text": ...}]`; structuredContent is ignored.
-- use_structured_content=True and a success with structuredContent: Python's
-  `json.dumps(structuredContent)`: ", " and ": " separators and every non-ASCII character escaped
-  (Zürich -> Z\\u00fcrich); errors keep their text.
+- use_structured_content=False (the default): the function_call_output is one `input_text` item per
+  text block, errors included (nothing marks them as errors); structuredContent is ignored; no
+  text at all is the string "[]".
+- use_structured_content=True, a success with a non-empty structuredContent: Python's
+  `json.dumps(structuredContent)`, as a string: ", " and ": " separators, floats as Python spells
+  them (1.0), every non-ASCII character escaped (Zürich -> Z\\u00fcrich). Errors keep their text.
+- The server's `instructions` are not sent to the model.
 """
 
 from __future__ import annotations
@@ -125,3 +127,18 @@ def content_text(content: Content) -> str:
 def claude_code_view(result: CallToolResult, tool_name: str = "") -> str:
     """The text the model reads in Claude Code for `result` (see the module docstring for the rule)."""
     return content_text(claude_code_tool_result(result, tool_name)[0])
+
+
+def openai_agents_output(result: CallToolResult, *, use_structured_content: bool = False) -> Content:
+    """The `output` of the function_call_output the OpenAI Agents SDK sends for `result`."""
+    if use_structured_content and result.structured_content and not result.is_error:
+        return json.dumps(result.structured_content)
+    texts = _texts(result)
+    if not texts:
+        return "[]"  # the SDK's str() of an empty list of outputs
+    return [{"type": "input_text", "text": text} for text in texts]
+
+
+def openai_agents_view(result: CallToolResult, *, use_structured_content: bool = False) -> str:
+    """The text the model reads through the OpenAI Agents SDK for `result`."""
+    return content_text(openai_agents_output(result, use_structured_content=use_structured_content))
