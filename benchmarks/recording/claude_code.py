@@ -18,6 +18,7 @@ from typing import Any
 from tests.interop.nodetools import CLAUDE_CODE, PINS, QUIET_NODE_ENV, Running, node_dir_from_environment
 
 from .anthropic_api import MESSAGES, messages_api
+from .leftovers import end_leftovers
 from .loopback import Recorded, RequestLog, serving
 from .script import Script
 from .stdio_servers import StdioServer
@@ -26,9 +27,19 @@ VERSION = PINS[CLAUDE_CODE]
 RUN_TIMEOUT = 180.0  # seconds for one headless session (start-up, every scripted turn, shut-down)
 STANDIN_KEY = "sk-ant-standin-not-a-key"
 PROMPT = "Use the MCP tools to answer."
-# Tool search is on unless ENABLE_TOOL_SEARCH says otherwise (read off the binary: its mode
-# function answers "tst" for unset, "true" and "auto:0"; "standard" for "false" and "auto:100").
+# Read off the binary (its mode function) and confirmed by the recorded requests.
 TOOL_SEARCH = "ENABLE_TOOL_SEARCH"
+TOOL_SEARCH_SWITCH = (
+    "Claude Code 2.1.332 defers MCP tools behind its ToolSearch tool unless the environment variable "
+    "ENABLE_TOOL_SEARCH (also read from the `env` block of settings) says otherwise: unset, `true` or "
+    "`auto:0` = on (the default, with a custom ANTHROPIC_BASE_URL too); `false` or `auto:100` = off; "
+    "`auto` / `auto:N` = only when the MCP tool definitions exceed N% (default 10) of the context window; "
+    "CLAUDE_CODE_DISABLE_EXPERIMENTAL_BETAS=1 also turns it off. With it on, requests carry the "
+    "`advanced-tool-use-2025-11-20` beta, the first request lists deferred tools by name in a system "
+    "message, and a searched tool comes back as `tool_reference` blocks, its definition then sent with "
+    '`defer_loading: true`. A server\'s tool can opt out of deferral with `_meta["anthropic/alwaysLoad"]` '
+    'and add search words with `_meta["anthropic/searchHint"]`'
+)
 
 
 class ClientUnavailable(Exception):
@@ -42,6 +53,7 @@ class Session:
     requests: list[Recorded]
     stdout: str
     stderr: str
+    leftovers: list[str]  # processes still running after the CLI exited (then killed): should be none
 
     @property
     def conversation(self) -> list[dict[str, Any]]:
@@ -109,10 +121,13 @@ class ClaudeCode:
                 "json",
                 "--no-session-persistence",
             ]
-            done = Running(argv, env=env, cwd=project).finish(timeout)
+            try:
+                done = Running(argv, env=env, cwd=project).finish(timeout)
+            finally:
+                leftovers = end_leftovers(Path(home))
         if done.returncode != 0:
             raise RuntimeError(f"claude -p exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-        return Session(list(log.entries), done.stdout, done.stderr)
+        return Session(list(log.entries), done.stdout, done.stderr, leftovers)
 
 
 def client_env(home: Path, **extra: str) -> dict[str, str]:

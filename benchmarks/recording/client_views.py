@@ -31,6 +31,8 @@ from typing import Any
 
 from mcp.types import CallToolResult, ResourceLink, TextContent
 
+from .transcript import content_text
+
 Content = str | list[dict[str, Any]]
 
 # JSON.stringify puts the keys that are array indices (canonical integers below 2**32 - 1) first.
@@ -115,13 +117,6 @@ def claude_code_tool_result(result: CallToolResult, tool_name: str) -> tuple[Con
     if not texts:
         return f"({tool_name} completed with no output)", False
     return [{"type": "text", "text": text} for text in texts], False
-
-
-def content_text(content: Content) -> str:
-    """What the model reads of a tool_result's content: the string, or its text blocks one after another."""
-    if isinstance(content, str):
-        return content
-    return "".join(str(block.get("text", "")) for block in content if block.get("type") in ("text", "input_text"))
 
 
 def claude_code_view(result: CallToolResult, tool_name: str = "") -> str:

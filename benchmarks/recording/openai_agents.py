@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tests.interop.nodetools import Running
 
+from .leftovers import end_leftovers
 from .loopback import Recorded, RequestLog, serving
 from .openai_api import RESPONSES, responses_api
 from .script import Script
@@ -34,6 +35,7 @@ class AgentsSession:
     requests: list[Recorded]
     stdout: str
     stderr: str
+    leftovers: list[str]  # processes still running after the run ended (then killed): should be none
 
     @property
     def conversation(self) -> list[dict[str, object]]:
@@ -75,10 +77,13 @@ def record(
             "OPENAI_AGENTS_DISABLE_TRACING": "1",
         }
         argv = [sys.executable, "-m", "benchmarks.recording.openai_agents", f"{url}/v1", json.dumps(config)]
-        done = Running(argv, env=env, cwd=home).finish(timeout)
+        try:
+            done = Running(argv, env=env, cwd=home).finish(timeout)
+        finally:
+            leftovers = end_leftovers(Path(home))
     if done.returncode != 0:
         raise RuntimeError(f"the agent run exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
-    return AgentsSession(list(log.entries), done.stdout, done.stderr)
+    return AgentsSession(list(log.entries), done.stdout, done.stderr, leftovers)
 
 
 async def _run(base_url: str, config: dict[str, object]) -> str:

@@ -1,12 +1,14 @@
-"""Reading recorded Messages API request bodies: what the client showed the model.
+"""Reading recorded request bodies: what a client showed the model.
 
-Pure functions over the JSON bodies a client sent to the stand-in: the tool results it forwarded
-(each from the first request that carries it, before any later compaction could touch it), the
-tool definitions, the deferred tool names (tool search), and where the server's instructions went.
+Pure functions over the JSON bodies a client sent to a stand-in (Anthropic Messages API, or the
+OpenAI Responses API): the tool results it forwarded (each from the first request that carries
+it, before any later compaction could touch it), the tool definitions, the deferred tool names
+(tool search), and where the server's instructions went.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,10 +28,14 @@ class Forwarded:
 
     @property
     def text(self) -> str:
-        """The content the model reads: the string itself, or its text blocks one after another."""
-        if isinstance(self.content, str):
-            return self.content
-        return "".join(block.get("text", "") for block in self.content if block.get("type") == "text")
+        return content_text(self.content)
+
+
+def content_text(content: str | list[dict[str, Any]]) -> str:
+    """What the model reads of a tool result's content: the string, or its text blocks one after another."""
+    if isinstance(content, str):
+        return content
+    return "".join(str(block.get("text", "")) for block in content if block.get("type") in ("text", "input_text"))
 
 
 def _blocks(message: dict[str, Any]) -> list[dict[str, Any]]:
@@ -54,6 +60,26 @@ def forwarded_results(bodies: Iterable[dict[str, Any]]) -> list[Forwarded]:
                         content=block.get("content", ""),
                         is_error=bool(block.get("is_error", False)),
                     )
+    return list(found.values())
+
+
+def responses_forwarded(bodies: Iterable[dict[str, Any]]) -> list[Forwarded]:
+    """The function_call_output items of Responses API requests, in call order (OpenAI Agents SDK)."""
+    calls: dict[str, dict[str, Any]] = {}
+    found: dict[str, Forwarded] = {}
+    for body in bodies:
+        items = body.get("input")
+        for item in items if isinstance(items, list) else []:
+            if item.get("type") == "function_call":
+                calls.setdefault(item["call_id"], item)
+            elif item.get("type") == "function_call_output" and item["call_id"] not in found:
+                call = calls.get(item["call_id"], {})
+                found[item["call_id"]] = Forwarded(
+                    tool=str(call.get("name", "")),
+                    arguments=json.loads(call.get("arguments") or "{}"),
+                    content=item.get("output", ""),
+                    is_error=False,  # the Responses API has no error mark on a tool output
+                )
     return list(found.values())
 
 
