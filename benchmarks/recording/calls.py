@@ -7,6 +7,7 @@ the sandbox our server embeds (`--sandbox`: same seed, so the same data and the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ class Call:
     tool: str
     arguments: Mapping[str, Any]
     result: CallToolResult
+    raw_bodies: list[Any]  # the upstream answers that carry the same data (the task's `raw` requests)
 
     @property
     def text(self) -> str:
@@ -55,8 +57,11 @@ async def in_process_calls(tasks: Sequence[Task] = RECORDED_TASKS) -> list[Call]
     async with running_sandbox(SandboxConfig(port=0, rate_limit=0)) as sandbox, agent_session(sandbox) as session:
         for task in tasks:
             arguments = {key: created if value == NEW_CONNECTOR else value for key, value in task.arguments.items()}
+            exchanges = session.recorder.exchanges if session.recorder else []
+            exchanges.clear()
             result = await session.client.call_tool(task.tool, arguments)
             if task.tool == "create_connector" and result.structured_content:
                 created = int(result.structured_content["connector_id"])
-            calls.append(Call(task.key, task.title, task.tool, arguments, result))
+            raw = [e.body for e in exchanges if task.raw and re.match(task.raw, e.target)]
+            calls.append(Call(task.key, task.title, task.tool, arguments, result, raw))
     return calls

@@ -20,6 +20,7 @@ from databasin_mcp.server import INSTRUCTIONS
 from ..tokens import compact_json, count
 from . import openai_agents, tool_search
 from .calls import Call
+from .candidates import ListingShapes, SingleShapes
 from .claude_code import VERSION as CLAUDE_CODE_VERSION
 from .claude_code import ClaudeCode
 from .client_views import Content, claude_code_tool_result, openai_agents_output
@@ -104,6 +105,8 @@ class RecordingReport:
     skipped: list[str] = field(default_factory=list)  # one line per client that could not run, saying why
     unexpected: list[str] = field(default_factory=list)  # requests a stand-in did not expect ("METHOD /path")
     leftovers: list[str] = field(default_factory=list)  # processes a client left running (killed)
+    listing_shapes: list[ListingShapes] = field(default_factory=list)
+    single_shapes: SingleShapes | None = None
 
 
 def as_received(result: CallToolResult) -> CallToolResult:

@@ -99,6 +99,41 @@ def probes_section(report: RecordingReport) -> str:
     return _table(("client", "probe result", "forwarded (first 90 characters)", "= view"), rows) + "\n"
 
 
+def shapes_section(report: RecordingReport) -> str:
+    rows = [
+        (
+            s.title,
+            f"{s.structured_today:,}",
+            f"{s.columnar_with_summary:,}",
+            f"{s.columnar:,}",
+            f"{s.text_in_json:,}",
+            f"{s.text:,}",
+        )
+        for s in report.listing_shapes
+    ]
+    header = (
+        "listing",
+        "structuredContent today",
+        "columnar + title line",
+        "columnar",
+        '{"text": our text}',
+        "our text",
+    )
+    text = (
+        "Tokens of each shape as Claude Code would forward it (JSON.stringify), computed from this run's "
+        'in-process answers. Columnar: `{"summary": <title line>, "columns": [...], "rows": [[...]], '
+        "<the other keys of today's structuredContent>}`.\n\n" + _table(header, rows) + "\n"
+    )
+    single = report.single_shapes
+    if single is not None:
+        text += (
+            f"\nget_connector: {single.forwarded_today:,} tokens forwarded today; the minified JSON of the fields "
+            f"shown {single.shown_fields_minified:,}; the upstream body minified {single.upstream_minified:,}, "
+            f"pretty {single.upstream_pretty:,}.\n"
+        )
+    return text
+
+
 def results_markdown(report: RecordingReport) -> str:
     versions = ", ".join(f"{name} {v}" for name, v in report.versions.items())
     parts = [
@@ -141,6 +176,8 @@ def results_markdown(report: RecordingReport) -> str:
             "",
             rankings_section(report.rankings),
         ]
+    if report.listing_shapes:
+        parts += ["## Candidate shapes (offline, Claude Code's rule)", "", shapes_section(report)]
     if report.probes:
         parts += ["## Forwarding rules, checked on the probe server's result shapes", "", probes_section(report)]
     return "\n".join(parts).rstrip() + "\n"
