@@ -1,0 +1,67 @@
+"""The calls every client is recorded making: the benchmark's agent tasks, a large page and an error.
+
+Made first in-process (the MCP SDK's in-memory client, a fresh sandbox, cache off) to get the
+CallToolResult our server answers; a client then makes the same calls, in the same order, against
+the sandbox our server embeds (`--sandbox`: same seed, so the same data and the same new IDs).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.types import CallToolResult, TextContent
+
+from databasin_mcp.sandbox import SandboxConfig, running_sandbox
+
+from ..tasks import NEW_CONNECTOR, TABLES_ARGS, TASKS, Task, agent_session
+
+MISSING_CONNECTOR = 999_999
+# Beyond the benchmark's tasks: the largest page a caller can ask for, and an error (no structuredContent).
+EXTRA_TASKS: tuple[Task, ...] = (
+    Task("list_tables_500", "list_tables, limit=500", "list_tables", {**TABLES_ARGS, "limit": 500}, ""),
+    Task(
+        "error_not_found",
+        "get_connector of a missing ID",
+        "get_connector",
+        {"connector_id": MISSING_CONNECTOR},
+        "",
+    ),
+)
+RECORDED_TASKS: tuple[Task, ...] = (*TASKS, *EXTRA_TASKS)
+
+
+@dataclass(frozen=True)
+class Call:
+    """One task's tool call and what our server answered it in-process."""
+
+    key: str
+    title: str
+    tool: str
+    arguments: Mapping[str, Any]
+    result: CallToolResult
+    raw_bodies: list[Any]  # the upstream answers that carry the same data (the task's `raw` requests)
+
+    @property
+    def text(self) -> str:
+        """Our text block(s): what the benchmark's token figures measure."""
+        return "\n".join(block.text for block in self.result.content if isinstance(block, TextContent))
+
+
+async def in_process_calls(tasks: Sequence[Task] = RECORDED_TASKS) -> list[Call]:
+    """Every task's call, in order, against a fresh sandbox; later tasks act on the connector created earlier."""
+    calls: list[Call] = []
+    created: int | None = None
+    async with running_sandbox(SandboxConfig(port=0, rate_limit=0)) as sandbox, agent_session(sandbox) as session:
+        for task in tasks:
+            arguments = {key: created if value == NEW_CONNECTOR else value for key, value in task.arguments.items()}
+            exchanges = session.recorder.exchanges if session.recorder else []
+            exchanges.clear()
+            result = await session.client.call_tool(task.tool, arguments)
+            if task.tool == "create_connector" and result.structured_content:
+                created = int(result.structured_content["connector_id"])
+            raw = [e.body for e in exchanges if task.raw and re.match(task.raw, e.target)]
+            calls.append(Call(task.key, task.title, task.tool, arguments, result, raw))
+    return calls
