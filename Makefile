@@ -29,7 +29,13 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 
-bench: $(STAMP)
+# The recording's second agent framework is only needed here, not by `make test`.
+RECORDING_STAMP := $(VENV)/.installed-recording
+$(RECORDING_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[recording]"
+	touch $(RECORDING_STAMP)
+
+bench: $(RECORDING_STAMP)
 	$(BIN)/python -m benchmarks
 
 clean:
