@@ -53,7 +53,7 @@ def installed_version() -> str:
     try:
         return version(PACKAGE)
     except PackageNotFoundError:
-        raise ClientUnavailable(f"{PACKAGE} is not installed (pip install -e '.[bench]')") from None
+        raise ClientUnavailable(f"{PACKAGE} is not installed (pip install -e '.[recording]', or make bench)") from None
 
 
 def record(
