@@ -189,6 +189,11 @@ PW = "Tig3rPw1"  # ordinary enough that only its position can give it away
         (f"aws_secret_access_key = {PW}", "aws_secret_access_key = ***"),
         (f"AccountName=a;AccountKey={PW}==;EndpointSuffix=x", "AccountName=a;AccountKey=***;EndpointSuffix=x"),
         (f"redirect=%2Fx%3Fpassword%3D{PW}", "redirect=%2Fx%3Fpassword%3D***"),
+        (
+            f"<p>{{&quot;pass&quot;:&quot;{PW}&quot;, &quot;user&quot;:&quot;svc&quot;}}</p>",
+            "<p>{&quot;pass&quot;:***, &quot;user&quot;:&quot;svc&quot;}</p>",
+        ),
+        (f"{{&#x27;apiKey&#x27;: &#x27;{PW}&#x27;}}", "{&#x27;apiKey&#x27;: ***}"),
         # command lines
         (f"sshpass -p {PW} ssh svc@bastion", "sshpass -p *** ssh svc@bastion"),
         (f"sshpass -p'{PW}' ssh svc@bastion", "sshpass -p*** ssh svc@bastion"),

@@ -101,11 +101,13 @@ _PAIR_VALUE_KEYS = ("value", "Value", "val", "values", "defaultValue", "default"
 
 # --- 2. secrets by shape --------------------------------------------------------------------------
 
-# Every pattern below needs one of these: text without any cannot hold a credential by shape, and
-# that one scan is all the table and column names that make up most text cost.
+# Every pattern below needs one of these (in lower case): text without any cannot hold a credential by
+# shape. Matched against lowered text: an alternation with (?i) cannot skip ahead and costs 6x more.
+# The patterns bound every run they scan ({0,255}, {0,200}): text from an upstream can be megabytes,
+# and an unbounded run tried from every start is quadratic ("http://a:" repeated took seconds).
 _MIGHT_HOLD_SECRET = re.compile(
-    r"(?i)@|://|-----BEGIN|pass|pw|secret|key|token|auth|cookie|sig|bearer|basic|credential|jwt|eyj"
-    r"|mysql|mariadb|sqlcmd|bcp|osql|isql|redis-cli|curl|sqlplus|sqlldr|rman|expdp|impdp|dgmgrl"
+    r"@|://|-----begin|p(?:ass|w)|s(?:ecret|ig|ql(?:cmd|plus|ldr))|key|token|auth|cookie|b(?:earer|asic|cp)"
+    r"|credential|jwt|eyj|m(?:ysql|ariadb)|osql|isql|redis-cli|curl|rman|expdp|impdp|dgmgrl"
 )
 # A PEM private key anywhere in text; cut short (an excerpt), everything after its first line.
 _PRIVATE_KEY = re.compile(
@@ -116,13 +118,14 @@ _PRIVATE_KEY = re.compile(
 # host, since passwords contain "@" and "/" too (p@ss/word), unencoded in what backends echo. A port
 # (host:8080/path@x) is not a password.
 _URL_CREDENTIALS = re.compile(
-    r"(?i)\b([a-z][a-z0-9+.\-]*://[^\s/:@]*):(?!\d{1,5}(?:[/?#\s]|$))(\S+)@(?=[^\s@]*(?:\s|$))"
+    r"(?i)(?<![\w+.-])([a-z][a-z0-9+.\-]{0,31}://[^\s/:@]{0,255}):(?!\d{1,5}(?:[/?#\s]|$))(\S{1,255})@(?=[^\s@]*(?:\s|$))"
 )
 # The same without a scheme: "svc:pw@db:5432". The user starts a word and the password cannot start
 # with "/" (that is "https://..."), so ordinary "a: b@c" and URLs are left to the rule above; nor is
 # the user a scheme of its own ("mailto:bob@x", "jdbc:oracle:..." which the next rule reads).
 _BARE_USERINFO = re.compile(
-    r"(?i)(?<![\w.+%/:@-])(?!(?:mailto|jdbc|sips?|urn|xmpp|tel):)([\w.+%-]+):(?!\d{1,5}@)([^\s@/]\S*)@(?=[\w\[][^\s@]*(?:\s|$))"
+    r"(?i)(?<![\w.+%/:@-])(?!(?:mailto|jdbc|sips?|urn|xmpp|tel):)([\w.+%-]{1,255}):([^\s@/]\S{0,255})@"
+    r"(?=[\w\[][^\s@]*(?:\s|$))"
 )
 # Oracle's user/password@host: JDBC thin (jdbc:oracle:thin:scott/tiger@db:1521:X and @//db/X) and the
 # command-line tools (sqlplus scott/tiger@orcl).
@@ -133,16 +136,17 @@ _ORACLE_CREDENTIALS = re.compile(
 # Headers whose whole value is a credential, whatever its scheme: up to the end of the line.
 _HEADER_LINE = re.compile(r"(?i)(?<![\w-])((?:proxy-)?authorization|(?:set-)?cookie)(\s*[:=]\s*)(?![\s\"'])([^\r\n]+)")
 # ('Set-Cookie', 'x'), (b'X-Refresh-Token', b'x'): headers as httpx and httpcore print them.
-_HEADER_PAIR = re.compile(r"\(b?(['\"])([\w.-]+)\1,\s*b?(['\"])(.*?)\3\)")
-# key=value, key: value, "key": "value" (also escaped, URL-encoded, ODBC {braced}) where the key
+_HEADER_PAIR = re.compile(r"\(b?'([\w.-]{1,255})',\s*b?(?:'((?:[^'\\\r\n]|\\.)*)'|\"((?:[^\"\\\r\n]|\\.)*)\")\)")
+# key=value, key: value, "key": "value" (also escaped, HTML-escaped, URL-encoded, ODBC {braced}) where the key
 # contains a secret word; the key is then checked with is_secret_field (pw=, PWD=, sig=, X-Api-Key:).
 _ASSIGNED = re.compile(
     r"""(?ix)
     (?<![\w.\-])
-    ([a-z0-9_.\-]*?(?:pass|pw|secret|token|key|auth|cookie|credential|sig|jwt)[a-z0-9_.\-]*)
-    (\\?["']?\s*(?:[=:]|%3d|%3a)\s*)
+    ([a-z0-9_.\-]{0,128}?(?:pass|pw|secret|token|key|auth|cookie|credential|sig|jwt)[a-z0-9_.\-]{0,128})
+    ((?:\\?["']|&quot;|&\#0*3[49];|&\#x0*2[27];|&apos;)?\s*(?:[=:]|%3d|%3a)\s*)
     ((?:(?:bearer|basic|token|digest|negotiate|ntlm|sharedkey|apikey|key)\s+)?
-     (?:\\"(?:[^"\\]|\\\\)*?\\"|"(?:[^"\\]|\\.)*"|'[^']*'|\{[^}]*\}|[^\s;&,)"'}\]]+))
+     (?:\\"(?:[^"\\]|\\\\)*?\\"|"(?:[^"\\]|\\.)*"|'[^']*'|(?:&quot;|&\#0*3[49];|&\#x0*2[27];|&apos;).{0,1024}?(?:&quot;|&\#0*3[49];|&\#x0*2[27];|&apos;)
+        |\{[^}]*\}|[^\s;&,)"'}\]]+))
     """
 )
 # A password flag and the word after it: --password hunter2, --api-key k, -password x (a one-dash flag is a
@@ -151,15 +155,15 @@ _FLAG = re.compile(r"(?<![\w-])(--[A-Za-z][\w-]*|-[a-z]{3,}(?:[-_][a-z]+)*)(\s+)
 # Command lines that take a password in their own way.
 _COMMAND_PASSWORDS = (
     re.compile(r"(?i)(\bsshpass\s+-p\s*)(\"[^\"]*\"|'[^']*'|\S+)"),
-    re.compile(r"(?i)(\b(?:mysql|mariadb)[\w-]*\b[^\r\n|;&]*?\s(?-i:-p))([^\s-]\S*)"),  # -p<pw>; -P is the port
-    re.compile(r"(?i)(\b(?:sqlcmd|bcp|osql|isql)\b[^\r\n|;&]*?\s(?-i:-P)\s*)(\"[^\"]*\"|'[^']*'|\S+)"),
-    re.compile(r"(?i)(\bredis-cli\b[^\r\n|;&]*?\s-a\s+)(\"[^\"]*\"|'[^']*'|\S+)"),
-    re.compile(r"(?i)(\bcurl\b[^\r\n|;&]*?\s(?:-u|--user)\s*[^\s:]+:)(\"[^\"]*\"|'[^']*'|\S+)"),
+    re.compile(r"(?i)(\b(?:mysql|mariadb)[\w-]*\b[^\r\n|;&]{0,200}?\s(?-i:-p))([^\s-]\S*)"),  # -p<pw>; -P is the port
+    re.compile(r"(?i)(\b(?:sqlcmd|bcp|osql|isql)\b[^\r\n|;&]{0,200}?\s(?-i:-P)\s*)(\"[^\"]*\"|'[^']*'|\S+)"),
+    re.compile(r"(?i)(\bredis-cli\b[^\r\n|;&]{0,200}?\s-a\s+)(\"[^\"]*\"|'[^']*'|\S+)"),
+    re.compile(r"(?i)(\bcurl\b[^\r\n|;&]{0,200}?\s(?:-u|--user)\s*[^\s:]+:)(\"[^\"]*\"|'[^']*'|\S+)"),
 )
 # "Bearer <token>", "Basic <credentials>" outside a header: a token-like word (not "Basic authentication").
 _SCHEME_CREDENTIAL = re.compile(r"(?i)(?<![\w-])(bearer|basic)(\s+)([A-Za-z0-9._~+/-]{8,}=*)")
 _PLAIN_WORD = re.compile(r"[A-Za-z][a-z]*")
-_JWT = re.compile(r"\beyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*")
+_JWT = re.compile(r"(?<![\w-])eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]*")
 # "password 'x'", "password is hunter2": a quoted value, or a word with a digit or symbol in it.
 _STATED_SECRET = re.compile(
     r"""(?ix)
@@ -180,10 +184,11 @@ def _masked_oracle(match: re.Match[str]) -> str:
 
 
 def _masked_header_pair(match: re.Match[str]) -> str:
-    if not is_secret_field(match.group(2)):
+    if not is_secret_field(match.group(1)):
         return match.group()
-    quote = match.group(3)
-    return match.group()[: match.start(4) - match.start()] + MASK + quote + ")"
+    start, end = match.span(2 if match.group(2) is not None else 3)
+    whole, offset = match.group(), match.start()
+    return whole[: start - offset] + MASK + whole[end - offset :]
 
 
 def _masked_assignment(match: re.Match[str]) -> str:
@@ -385,8 +390,10 @@ def _mask(text: str, known: KnownSecrets, *, whole_value: bool) -> str:
             text = text.replace(secret, MASK)
     if whole_value and known.as_credential and text.strip() in known.as_credential:
         return MASK
-    # Every shape and every credential word that an ordinary secret must follow passes this scan.
-    if not _MIGHT_HOLD_SECRET.search(text):
+    # The fast path for the table and column names that make up most text: every shape, and every
+    # credential word an ordinary secret must follow, needs a character that is not a letter, a digit
+    # or "_" (a space, "=", ":", "@", "."); then one scan for the words they are built from.
+    if text.isalnum() or text.replace("_", "a").isalnum() or not _MIGHT_HOLD_SECRET.search(text.lower()):
         return text
     text = _mask_shapes(text)
     for secret in known.as_credential:
@@ -414,45 +421,60 @@ _NAMES_ITS_VALUE = re.compile(
 )
 
 
-@functools.lru_cache(maxsize=8192)
-def _names_its_value(key: str) -> bool:
-    return bool(_NAMES_ITS_VALUE.search(_fold(key)))
+@dataclass(frozen=True)
+class _Plan:
+    """What scrubbing does to a record with a given set of field names (worked out once per set)."""
+
+    secret_keys: tuple[str, ...]  # fields to drop
+    pair_names: tuple[str, ...]  # fields that may name a secret held in a value field ({"name": "password"})
+    whole_value: dict[str, bool]  # field -> whether an ordinary secret equal to its whole value is masked
+
+
+@functools.lru_cache(maxsize=2048)
+def _plan(keys: tuple[str, ...]) -> _Plan:
+    return _Plan(
+        secret_keys=tuple(key for key in keys if is_secret_field(key)),
+        pair_names=tuple(key for key in keys if key in _PAIR_NAME_KEYS),
+        whole_value={key: not _NAMES_ITS_VALUE.search(_fold(key)) for key in keys},
+    )
 
 
 def _scrub(value: Any, known: KnownSecrets, *, whole_value: bool) -> Any:
-    if isinstance(value, dict):
-        leaked: list[str] = []
-        pair_value_key = _pair_secret_value_key(value)
-        if pair_value_key is not None:
-            _collect_strings(value[pair_value_key], leaked)
-            value[pair_value_key] = MASK
-        for key in [key for key in value if key != pair_value_key and is_secret_field(str(key))]:
-            if pair_value_key is not None and key in _PAIR_NAME_KEYS:
-                continue  # {"key": "password", "value": ...}: this "key" is a name, not a secret
-            _collect_strings(value.pop(key), leaked)
-        for item in leaked:
-            _registry.add(item, leaked=True)  # the upstream leaked it once: mask it wherever it shows up again
-        # ...starting with the rest of this record (a JDBC URL next to the password it holds).
-        inner = known + KnownSecrets.of(leaked) if leaked else known
-        for key, item in value.items():
-            if key != pair_value_key:
-                value[key] = _scrub(item, inner, whole_value=not _names_its_value(str(key)))
-        return value
+    if isinstance(value, str):
+        return _mask(value, known, whole_value=whole_value)
     if isinstance(value, list):
         for index, item in enumerate(value):
             value[index] = _scrub(item, known, whole_value=whole_value)
         return value
-    if isinstance(value, str):
-        return _mask(value, known, whole_value=whole_value)
+    if not isinstance(value, dict):
+        return value
+    plan = _plan(tuple(str(key) for key in value))
+    leaked: list[str] = []
+    pair_value_key = _pair_secret_value_key(value, plan.pair_names) if plan.pair_names else None
+    if pair_value_key is not None:
+        _collect_strings(value[pair_value_key], leaked)
+        value[pair_value_key] = MASK
+    for key in plan.secret_keys:
+        if pair_value_key is not None and key in _PAIR_NAME_KEYS:
+            continue  # {"key": "password", "value": ...}: this "key" is a name, not a secret
+        if key != pair_value_key:
+            _collect_strings(value.pop(key), leaked)
+    for item in leaked:
+        _registry.add(item, leaked=True)  # the upstream leaked it once: mask it wherever it shows up again
+    # ...starting with the rest of this record (a JDBC URL next to the password it holds).
+    inner = known + KnownSecrets.of(leaked) if leaked else known
+    for key, item in value.items():
+        if key == pair_value_key or item is None or isinstance(item, (bool, int, float)):
+            continue
+        scrubbed = _scrub(item, inner, whole_value=plan.whole_value.get(str(key), True))
+        if scrubbed is not item:
+            value[key] = scrubbed
     return value
 
 
-def _pair_secret_value_key(record: dict[Any, Any]) -> str | None:
+def _pair_secret_value_key(record: dict[Any, Any], pair_names: tuple[str, ...]) -> str | None:
     """In {"name": "password", "value": "x"} (config properties, headers), the key holding the secret."""
-    if record.keys().isdisjoint(_PAIR_NAME_KEYS):
-        return None
-    names_secret = any(isinstance(name := record.get(key), str) and is_secret_field(name) for key in _PAIR_NAME_KEYS)
-    if not names_secret:
+    if not any(isinstance(name := record[key], str) and is_secret_field(name) for key in pair_names):
         return None
     return next((key for key in _PAIR_VALUE_KEYS if key in record), None)
 
