@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import sys
 from collections.abc import Iterator
@@ -96,6 +97,49 @@ def forget_learnt_secrets() -> Iterator[None]:
 )
 def test_secret_field_names(name: str) -> None:
     assert is_secret_field(name)
+
+
+SECRET_WORDS = [
+    ["password"],
+    ["passwd"],
+    ["pwd"],
+    ["pass"],
+    ["pw"],
+    ["sig"],
+    ["key"],
+    ["secret"],
+    ["client", "secret"],
+    ["api", "key"],
+    ["api", "token"],
+    ["refresh", "token"],
+    ["ssh", "private", "key"],
+    ["credentials"],
+    ["set", "cookie"],
+    ["authorization"],
+    ["access", "key", "id"],
+    ["passphrase"],
+    ["jwt"],
+]
+
+
+def test_secret_field_names_in_every_spelling() -> None:
+    """Every prefix x word x separator x case x digit: connectorsig, DB.PW2, my-Api-Token, XSETCOOKIE..."""
+    missed = []
+    for prefix, words in itertools.product([[], ["connector"], ["db"], ["my"], ["x"], ["source"]], SECRET_WORDS):
+        for separator, case, digit in itertools.product(
+            ["", "_", "-", ".", " "], ["lower", "upper", "camel"], ["", "2"]
+        ):
+            spelt = [*prefix, *words]
+            if case == "lower":
+                spelt = [w.lower() for w in spelt]
+            elif case == "upper":
+                spelt = [w.upper() for w in spelt]
+            else:
+                spelt = [spelt[0], *(w.title() for w in spelt[1:])]
+            name = separator.join(spelt) + digit
+            if not is_secret_field(name):
+                missed.append(name)
+    assert missed == []
 
 
 @pytest.mark.parametrize(

@@ -85,7 +85,7 @@ def is_secret_field(name: str) -> bool:
     if stem == "key" or (stem.endswith("key") and not _HARMLESS_KEYS.search(stem)):
         return True
     # Short words that are secrets only as a whole word or at the end: pass, db_pass, pw, sshpw, sig, basicAuth.
-    if stem in ("pass", "pw", "sig", "auth") or stem.endswith(("pass", "pw", "auth")):
+    if stem.endswith(("pass", "pw", "sig", "auth")):
         return True
     words = {w.lower() for w in _WORD.findall(unicodedata.normalize("NFKC", name))}
     return not words.isdisjoint({"pass", "pw", "sig"})
