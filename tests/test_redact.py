@@ -92,6 +92,7 @@ def forget_learnt_secrets() -> Iterator[None]:
         "encryptionKeyId",
         "vendorKey",
         "kerberosKeytab",
+        "tokenizerPassword",  # an ordinary word never hides the secret word after it
         "jwt",
     ],
 )
@@ -163,6 +164,7 @@ def test_secret_field_names_in_every_spelling() -> None:
         "jdbcUrl",
         "description",
         "tokenizer",
+        "tokenization",
         "tokenCount",
         "maxTokens",
         "tokenType",
@@ -450,3 +452,12 @@ def test_masking_formatter_masks_remembered_secrets_and_header_dumps() -> None:
         "receive_response_headers.complete return_value="
         "(b'HTTP/1.1', 200, b'OK', [(b'Set-Cookie', b'***'), (b'X-Note', b'***')])"
     )
+
+
+def test_a_record_masks_its_own_leaked_secrets_and_the_known_ones_together() -> None:
+    record = {
+        "apiToken": "Leaked-Token-0001",
+        "notes": "sent tok-abcdef123456, got Leaked-Token-0001; password Tig3rPw1",
+        "pw": "Tig3rPw1",
+    }
+    assert scrub(record, ["tok-abcdef123456"]) == {"notes": "sent ***, got ***; password ***"}
