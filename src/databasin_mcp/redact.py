@@ -17,10 +17,12 @@ do not rely on that. Three defences, one for each way a secret shows up:
    and PEM private keys.
 3. By value. Secrets this process handled (the API token, passwords it sent,
    secrets an upstream leaked) are remembered. A distinctive one (long and
-   mixed, like a token) is masked wherever it appears; an ordinary one (a
-   word such as "postgres") only where it stands as a credential: as a whole
-   value, or right after a credential word. Masking an ordinary word
-   everywhere would corrupt every host and name that contains it.
+   mixed, like a token: see `is_distinctive`) is masked wherever it appears;
+   an ordinary one (a word such as "postgres") only where it stands as a
+   credential: as a whole value (but not in a field that names its value, such
+   as a user, database or host name), right after a credential word
+   ("password postgres"), or in one of the shapes above. Masking an ordinary
+   word everywhere would corrupt every host and name that contains it.
 """
 
 from __future__ import annotations

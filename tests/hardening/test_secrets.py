@@ -526,6 +526,7 @@ async def test_an_ordinary_word_password_never_masks_ordinary_values(
         tested = text(await call(client, "test_connector", {"connector_id": 9, "details": True}))
 
     assert "connectorHost: postgres.internal" in mine
+    assert "connectorUsername: postgres\n" in mine  # equal to the password, in a field that says what it is
     assert "connectorHost: postgres-8.proj-001.example.com" in theirs
     assert "connectorUsername: svc_postgres_8" in theirs
     # Where it stands as a credential, it is still masked.
