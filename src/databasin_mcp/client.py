@@ -10,6 +10,7 @@ before a model is built from it.
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import logging
 import random
@@ -903,8 +904,9 @@ def _decode_json(raw: bytes, status: int, known_secrets: list[str]) -> Any:
 
 
 def _excerpt(text: str, known_secrets: list[str]) -> str:
-    """At most the first 200 characters of a body, HTML tags and runs of whitespace removed."""
-    plain = re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", text)).strip()
+    """At most the first 200 characters of a body, HTML tags, entities and runs of whitespace removed."""
+    # Entities decoded before masking: an error page quotes JSON as {&quot;password&quot;: ...}.
+    plain = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]*>", " ", text))).strip()
     plain = mask_text(plain, known_secrets)
     return plain if len(plain) <= _EXCERPT_CHARS else plain[: _EXCERPT_CHARS - 1] + "…"
 

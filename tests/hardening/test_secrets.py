@@ -9,24 +9,36 @@
 2. In process, respx plays an upstream that leaks in more shapes: secret fields at any depth,
    connection strings, credentials in URLs, "key=value" and JSON fragments in error bodies, test
    messages and metadata rows, HTML error pages and bodies that are not JSON.
+3. The shapes one by one (more in tests/test_redact.py).
+4. Issue 12: secret fields in other spellings (connectorpassword, DB-PASSWORD, pw, Set-Cookie), secrets in
+   the shapes masking missed (JDBC thin, userinfo without a scheme, Authorization, SAS sig=, sshpass -p),
+   a password that is an ordinary word ("postgres") masking hosts and names, and httpcore's DEBUG header dumps.
+   tests/hardening/test_secret_property.py plants them at random.
 A secret counts as leaked when any 12-character piece of it shows (up to 16 characters: the whole
 value), so a URL masked up to the first "@" of a password that contains one is still a leak.
 """
 
 from __future__ import annotations
 
+import http.server
+import io
 import json
 import logging
+import sys
+import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
 import respx
 from mcp import Client
 
+from databasin_mcp import redact
+from databasin_mcp.config import Settings
+from databasin_mcp.log import configure_logging
 from databasin_mcp.redact import mask_text, scrub
 from databasin_mcp.sandbox.seed import (
     BIG_CATALOG,
@@ -38,6 +50,7 @@ from databasin_mcp.sandbox.seed import (
     WRONG_PASSWORD,
     WRONG_PASSWORD_CONNECTOR_ID,
 )
+from databasin_mcp.server import create_server
 from tests.conftest import API_TOKEN, ServerFactory
 from tests.e2e.processes import Sandbox, clean_env, sandbox_process
 
@@ -326,7 +339,7 @@ async def test_no_leak_shape_survives(
     ("leaky_text", "masked"),
     [
         # A key that ends in a secret word (the sandbox's own "[connectorPassword=...]").
-        ("not found [connectorPassword=pw-1234abcd]", "not found [connectorPassword=***"),
+        ("not found [connectorPassword=pw-1234abcd]", "not found [connectorPassword=***]"),
         ("db_password=hunter22; user=sa", "db_password=***; user=sa"),
         ('{"apiSecret": "sk_live_0123"}', '{"apiSecret": ***}'),
         # A password holding the URL's own separators is masked to the host, not to its first "@".
@@ -348,3 +361,238 @@ def test_a_record_never_shows_its_own_secret_elsewhere() -> None:
     password = f"p@ss/{uuid.uuid4().hex[:8]}"
     record = {"connectorPassword": password, "jdbcUrl": f"jdbc:x://u:{password}@h/db", "note": f"set to {password}"}
     assert scrub([record]) == [{"jdbcUrl": "jdbc:x://u:***@h/db", "note": "set to ***"}]
+
+
+# --- 4. issue 12: other spellings, other shapes, passwords that are ordinary words ---------------------------
+
+
+@pytest.fixture(autouse=True)
+def forget_learnt_secrets() -> Iterator[None]:
+    """Secrets remembered by one test (a process-wide registry) must not mask another test's data."""
+    saved = redact.remembered_state()
+    yield
+    redact.restore_remembered_state(saved)
+
+
+# Field names that hold secrets, spelt the many ways upstreams spell them (#2: all of these were shown).
+SPELLED_SECRET_FIELDS = [
+    "connectorpassword",
+    "CONNECTORPASSWORD",
+    "dbpassword",
+    "apitoken",
+    "sshprivatekey",
+    "SSHPRIVATEKEY",
+    "db_pass",
+    "DB-PASSWORD",
+    "x.api.token",
+    "client_secret",
+    "sasToken",
+    "pass",
+    "pw",
+    "PWD",
+    "x-api-key",
+    "Authorization",
+    "Set-Cookie",
+    "aws_secret_access_key",
+    "AccountKey",
+    "sig",
+]
+
+
+async def test_secret_fields_in_any_spelling_are_shown_nowhere(
+    make_server: ServerFactory, router: respx.Router
+) -> None:
+    values = {name: f"Leak{index:02d}-{uuid.uuid4().hex[:12]}" for index, name in enumerate(SPELLED_SECRET_FIELDS)}
+    record = {"connectorID": 7, "connectorName": "Spelled", "connectorType": "RDBMS", "internalID": "proj-001"}
+    record |= values
+    record["options"] = [{"nested": {name.upper(): value for name, value in values.items()}}]
+    router.get("/api/connector/7").respond(json=record)
+    router.get("/api/connector").respond(json=[record])
+
+    async with Client(make_server()) as client:
+        shown = [
+            strings_of(await call(client, "get_connector", {"connector_id": 7, "fields": ["*"]})),
+            strings_of(await call(client, "list_connectors", {"project_id": "proj-001", "fields": ["*"]})),
+            strings_of(await call(client, "find_connectors", {"query": "spelled", "fields": ["*"]})),
+        ]
+
+    for everything in shown:
+        assert "Spelled" in everything
+        assert_clean(everything, values.values(), "a listing of a record with oddly spelt secret fields")
+        for name in SPELLED_SECRET_FIELDS:
+            assert f"{name}:" not in everything
+            assert f'"{name}"' not in everything
+
+
+# Secrets inside strings, in the shapes of #2 (none of which was masked) and the ones a reviewer adds.
+def shaped_leaks(secret: str) -> list[str]:
+    return [
+        f"jdbc:oracle:thin:scott/{secret}@db:1521:ORCL",
+        f"jdbc:oracle:thin:scott/{secret}@//db.example.com:1521/ORCL",
+        f"could not connect as svc:{secret}@db:5432",
+        f"Authorization: Bearer {secret}",
+        f"Authorization: Basic {secret}",
+        f"https://acct.blob.core.windows.net/c?sv=2022-11-02&ss=b&sig={secret}&se=2030",
+        f'{{"pass":"{secret}"}}',
+        f"pw={secret}",
+        f"sshpass -p {secret} ssh svc@bastion",
+        f"mongodb+srv://app:{secret}@cluster0.example.net/db",
+        f"Driver={{ODBC Driver 18}};Server=h;user=sa;password={secret};",
+        f"Server=h;UID=sa;PWD={secret};",
+        f"mysql -h db -u root -p{secret} sales",
+        f"X-Api-Key: {secret}",
+        f"aws_secret_access_key = {secret}",
+    ]
+
+
+async def test_secrets_in_strings_are_masked_in_answers_errors_and_test_messages(
+    make_server: ServerFactory, router: respx.Router
+) -> None:
+    secrets: list[str] = []
+
+    def leaks() -> list[str]:
+        """Every shape once, each with a fresh secret."""
+        shaped = []
+        for shape in range(len(shaped_leaks(""))):
+            secret = f"Zx{uuid.uuid4().hex[:10]}9"
+            secrets.append(secret)
+            shaped.append(shaped_leaks(secret)[shape])
+        return shaped
+
+    record = {"connectorID": 7, "connectorName": "Shapes", "connectorType": "RDBMS", "internalID": "proj-001"}
+    record["notes"] = leaks()
+    record["lastError"] = " | ".join(leaks())
+    router.get("/api/connector/7").respond(json=record)
+    router.post("/api/connector/7/test").respond(json={"success": False, "message": " ; ".join(leaks())})
+    router.post("/api/connector/7/refresh").respond(
+        500, text=f"<html><body><pre>{'<br>'.join(leaks())}</pre></body></html>"
+    )
+    router.get("/api/connector/7/catalogs").respond(400, json={"message": " ; ".join(leaks())})
+
+    async with Client(make_server()) as client:
+        shown = {
+            "get_connector": strings_of(await call(client, "get_connector", {"connector_id": 7, "fields": ["*"]})),
+            "test_connector": strings_of(await call(client, "test_connector", {"connector_id": 7, "details": True})),
+            "refresh": strings_of(await call(client, "refresh_connector_metadata", {"connector_id": 7})),
+            "list_catalogs": strings_of(await call(client, "list_catalogs", {"connector_id": 7})),
+        }
+
+    assert len(secrets) == 5 * len(shaped_leaks(""))
+    for where, everything in shown.items():
+        assert_clean(everything, secrets, where)
+    assert "db.example.com:1521/ORCL" in shown["get_connector"]  # masked, not cut
+
+
+async def test_an_ordinary_word_password_never_masks_ordinary_values(
+    make_server: ServerFactory, router: respx.Router
+) -> None:
+    neighbour = {
+        "connectorID": 8,
+        "connectorName": "Warehouse 8",
+        "connectorType": "RDBMS",
+        "internalID": "proj-001",
+        "institutionID": 1,
+        "connectorHost": "postgres-8.proj-001.example.com",
+        "connectorUsername": "svc_postgres_8",
+    }
+    created = {
+        "connectorID": 9,
+        "connectorName": "PG",
+        "connectorType": "RDBMS",
+        "internalID": "proj-001",
+        "institutionID": 1,
+        "connectorHost": "postgres.internal",
+        "connectorUsername": "postgres",
+    }
+    router.get("/api/connector").respond(json=[neighbour])
+    router.post("/api/connector").respond(json={"connectorID": 9, "status": "success"})
+    router.get("/api/connector/9").respond(json=created)
+    router.get("/api/connector/8").respond(json=neighbour)
+    router.post("/api/connector/9/test").respond(
+        json={"success": False, "message": 'password authentication failed for user "postgres" (password postgres)'}
+    )
+
+    async with Client(make_server()) as client:
+        arguments = {"name": "PG", "connector_type": "RDBMS", "institution_id": 1, "project_id": "proj-001"}
+        arguments |= {
+            "username": "postgres",
+            "password": "postgres",
+            "database": "postgres",
+            "host": "postgres.internal",
+        }
+        assert not (await call(client, "create_connector", arguments)).is_error
+        mine = text(await call(client, "get_connector", {"connector_id": 9, "fields": ["*"]}))
+        theirs = text(await call(client, "get_connector", {"connector_id": 8, "fields": ["*"]}))
+        tested = text(await call(client, "test_connector", {"connector_id": 9, "details": True}))
+
+    assert "connectorHost: postgres.internal" in mine
+    assert "connectorUsername: postgres\n" in mine  # equal to the password, in a field that says what it is
+    assert "connectorHost: postgres-8.proj-001.example.com" in theirs
+    assert "connectorUsername: svc_postgres_8" in theirs
+    # Where it stands as a credential, it is still masked.
+    assert 'for user "postgres" (password ***)' in tested
+
+
+class LeakyHeaders(http.server.BaseHTTPRequestHandler):
+    """A loopback upstream whose answers carry secrets in headers only."""
+
+    secrets: ClassVar[dict[str, str]] = {}
+
+    def do_GET(self) -> None:
+        body = json.dumps({"connectorID": 7, "connectorName": "Headers", "connectorType": "RDBMS"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Set-Cookie", f"SESSION={self.secrets['cookie']}; Path=/; HttpOnly")
+        self.send_header("X-Refresh-Token", self.secrets["refresh"])
+        self.send_header("Authorization", f"Bearer {self.secrets['bearer']}")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def leaky_headers() -> Iterator[str]:
+    LeakyHeaders.secrets = {name: f"Hdr{name}{uuid.uuid4().hex[:12]}" for name in ("cookie", "refresh", "bearer")}
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), LeakyHeaders)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture
+def stderr_at_debug(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """configure_logging("DEBUG") writing to a buffer; the logging set-up of the test run restored after."""
+    root = logging.getLogger()
+    saved = (
+        root.handlers[:],
+        root.level,
+        {name: logging.getLogger(name).level for name in logging.root.manager.loggerDict},
+    )
+    buffer = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", buffer)
+    configure_logging("DEBUG")
+    yield buffer
+    root.handlers[:], root.level = saved[0], saved[1]
+    for name, level in saved[2].items():
+        logging.getLogger(name).setLevel(level)
+
+
+async def test_debug_logging_never_shows_upstream_header_secrets(
+    leaky_headers: str, stderr_at_debug: io.StringIO
+) -> None:
+    server = create_server(Settings(api_url=leaky_headers, token=API_TOKEN, retry_backoff=0))
+    async with Client(server) as client:
+        result = await call(client, "get_connector", {"connector_id": 7})
+    assert "Headers" in text(result)
+    log = stderr_at_debug.getvalue()
+    assert " DEBUG " in log  # a real DEBUG log was read
+    assert_clean(log, [*LeakyHeaders.secrets.values(), API_TOKEN], "the DEBUG log")
+    assert " httpcore." not in log  # off, not only masked: its header dumps are a format we do not own
