@@ -18,6 +18,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_API_URL = "http://localhost:9000"
 TOKEN_ENV = "DATABASIN_TOKEN"
 TOKEN_FILE_ENV = "DATABASIN_TOKEN_FILE"
+# An HTTP auth token shorter than this is refused: it reads like a password someone chose ("changeme").
+MIN_AUTH_TOKEN_LENGTH = 16
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 
@@ -73,6 +75,24 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://, e.g. http://localhost:9000")
         return value
+
+    @field_validator("auth_token")
+    @classmethod
+    def _check_auth_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty token passed the open-bind check, then no request could match it: refused instead.
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        if not token:
+            raise ValueError(f"is empty: set a token of at least {MIN_AUTH_TOKEN_LENGTH} characters, or unset it")
+        if len(token) < MIN_AUTH_TOKEN_LENGTH:
+            raise ValueError(
+                f"is too short: use at least {MIN_AUTH_TOKEN_LENGTH} characters, "
+                "e.g. from python3 -c 'import secrets; print(secrets.token_urlsafe())'"
+            )
+        if not all("!" <= char <= "~" for char in token):
+            raise ValueError("may hold only visible ASCII characters (no spaces): it is sent in an HTTP header")
+        return SecretStr(token)
 
     @field_validator("project", "tools")
     @classmethod
