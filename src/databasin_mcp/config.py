@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     auth_token: SecretStr | None = Field(None, validation_alias="DATABASIN_MCP_AUTH_TOKEN")
     # Host names (host or host:port) clients use to reach an HTTP server bound beyond loopback.
     allowed_hosts: str | None = Field(None, validation_alias="DATABASIN_MCP_ALLOWED_HOSTS")
+    # Slow clients: seconds to send a request's head (from connecting, or from the first byte of the next
+    # request on a kept-alive connection) and its body; connections held at most (each is a file descriptor).
+    head_timeout: float = Field(10.0, gt=0, le=3600, validation_alias="DATABASIN_MCP_HEAD_TIMEOUT")
+    body_timeout: float = Field(30.0, gt=0, le=3600, validation_alias="DATABASIN_MCP_BODY_TIMEOUT")
+    max_connections: int = Field(200, ge=1, le=100_000, validation_alias="DATABASIN_MCP_MAX_CONNECTIONS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", validation_alias="DATABASIN_LOG_LEVEL")
 
     @field_validator("api_url")
