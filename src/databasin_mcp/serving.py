@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 # A JSON-RPC request to this server is a few kilobytes; a megabyte is generous and bounds memory.
 MAX_REQUEST_BODY_BYTES = 1_000_000
-# A request head (request line and headers) larger than this is refused with 400. h11's own default, made explicit:
+# A request head still incomplete after this many bytes is refused with 400 (h11's own default, made explicit):
 # an MCP request's head is well under a kilobyte, bearer token and session id included.
 MAX_REQUEST_HEAD_BYTES = 16 * 1024
 SHUTDOWN_GRACE_SECONDS = 1

@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from databasin_mcp.http_protocol import DESCRIPTORS_RESERVED
-from databasin_mcp.serving import ACCEPT_BACKLOG
+from databasin_mcp.serving import ACCEPT_BACKLOG, MAX_REQUEST_HEAD_BYTES
 from tests.e2e.processes import HttpServer, Sandbox, watched_process
 
 from .support import HTTP_TIMEOUT, MCP_HEADERS, free_port, initialize_request, port_of
@@ -172,6 +172,16 @@ def test_the_next_head_on_a_kept_alive_connection_has_a_deadline_too(server: Htt
         ending = until_closed(connection, started)
 
     assert ending.received == b""
+
+
+def test_an_unfinished_head_over_16_kib_is_refused_400(server: HttpServer) -> None:
+    head = b"POST /mcp HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"y" * MAX_REQUEST_HEAD_BYTES
+    with connect(server) as connection:
+        started = time.monotonic()
+        connection.sendall(head)
+        ending = until_closed(connection, started)
+
+    assert status_of(ending.received) == 400  # not the deadline's silent close
 
 
 # --- the request body -------------------------------------------------------------------------------------
