@@ -155,6 +155,8 @@ class ShutdownGuard:
         # The SSE transport's sessions, each with the requests posted to it that its event stream has not
         # answered yet; present while that stream is open.
         self._sessions: dict[str, set[RequestId]] = {}
+        # The requests answered with a shutdown error, as the MCP SDK's log names them (their ids' repr).
+        self.answered_at_shutdown: set[str] = set()
 
     def cancel_all(self) -> None:
         self._closing = True
@@ -177,12 +179,16 @@ class ShutdownGuard:
             # The server cancelled this request's task (uvicorn's --timeout-graceful-shutdown): answered as below,
             # the request is over; not re-raised, which would only add a traceback to the log.
             with anyio.CancelScope(shield=True):
-                await exchange.end(cut_short=True)
+                await self._end(exchange, cut_short=True)
             return
         finally:
             self._in_flight.discard(request)
             exchange.close()
-        await exchange.end(cut_short=request.cancel_called)
+        await self._end(exchange, cut_short=request.cancel_called)
+
+    async def _end(self, exchange: _Exchange, *, cut_short: bool) -> None:
+        answered = await exchange.end(cut_short=cut_short)
+        self.answered_at_shutdown.update(repr(request_id) for request_id in answered)
 
 
 class _ResponseProgress:
@@ -304,30 +310,54 @@ class _Exchange(_ResponseProgress):
         if answered is not None:
             self.owed.discard(answered)
 
-    async def end(self, *, cut_short: bool) -> None:
-        """Finish the response; one cut short answers the requests still waiting with a shutdown error."""
-        if not cut_short:
+    async def end(self, *, cut_short: bool) -> list[RequestId]:
+        """Finish the response; one cut short answers the requests still waiting with a shutdown error.
+
+        Returns the ids of the requests so answered.
+        """
+        if not cut_short or self.complete:
             await self.finish(None)
-            return
+            return []
         waiting = sorted(self.owed, key=str)
         errors = [_shutdown_error(request_id) for request_id in waiting]
         if self._event_stream:
             events = b"".join(f"event: message\r\ndata: {json.dumps(error)}\r\n\r\n".encode() for error in errors)
             await self.finish(None, last_events=events)
-            return
+            return waiting
         if self.started:
             await self.finish(None)  # an answer has begun in some other form: only ended
-        elif errors:
+            return []
+        if errors:
             await self.finish(_json_answer(503, errors[0] if len(errors) == 1 else errors))
-        else:
-            await self.finish(
-                _json_answer(503, {"error": "shutting_down", "message": "The server is shutting down; try again."})
-            )
+            return waiting
+        await self.finish(
+            _json_answer(503, {"error": "shutting_down", "message": "The server is shutting down; try again."})
+        )
+        return []
 
     def close(self) -> None:
         """The exchange is over: a session's event stream takes the session's record with it."""
         if self._stream_session is not None:
             self._sessions.pop(self._stream_session, None)
+
+
+class RedundantShutdownWarnings(logging.Filter):
+    """Drops the MCP SDK's "shutdown error response for request X gave up" for a request ShutdownGuard answered.
+
+    In a streamable-HTTP session the SDK's handler outlives the HTTP response that ShutdownGuard ended with the
+    error; its own error answer then has nowhere to go, and its warning would say the opposite of what the
+    client got.
+    """
+
+    _GAVE_UP = re.compile(r"shutdown error response for request (.+) gave up: transport write blocked")
+
+    def __init__(self, guard: ShutdownGuard) -> None:
+        super().__init__()
+        self._guard = guard
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        gave_up = self._GAVE_UP.fullmatch(record.getMessage())
+        return gave_up is None or gave_up.group(1) not in self._guard.answered_at_shutdown
 
 
 def _json_answer(status: int, content: Any, headers: list[tuple[bytes, bytes]] | None = None) -> list[Message]:
