@@ -157,7 +157,12 @@ class GuardedH11Protocol(H11Protocol):
         cls = type(self)
         if cls.limits is None:
             configured = ConnectionLimits.from_settings(load_settings(transport="streamable-http"))
-            cls.limits = fit_to_descriptors(configured, self.config.backlog)
+            try:
+                cls.limits = fit_to_descriptors(configured, self.config.backlog)
+            except ConfigurationError as error:
+                # Under uvicorn's command line the server is already serving: it goes on, and says what to change.
+                logger.warning("%s uvicorn's --backlog (%d) counts too: lower it.", error, self.config.backlog)
+                cls.limits = configured
         return cls.limits
 
     # --- asyncio.Protocol and uvicorn's hooks ---------------------------------------------------------------

@@ -5,6 +5,7 @@ The real server with real slow clients is tested in test_slow_clients.py.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -12,12 +13,20 @@ from typing import Any
 
 import anyio
 import pytest
+import uvicorn
 from starlette.types import Message, Receive, Scope, Send
+from uvicorn.server import ServerState
 
 from databasin_mcp import http_protocol
 from databasin_mcp.errors import ConfigurationError
 from databasin_mcp.http_guards import BodyDeadline
-from databasin_mcp.http_protocol import DESCRIPTORS_RESERVED, CappedListener, ConnectionLimits, fit_to_descriptors
+from databasin_mcp.http_protocol import (
+    DESCRIPTORS_RESERVED,
+    CappedListener,
+    ConnectionLimits,
+    GuardedH11Protocol,
+    fit_to_descriptors,
+)
 
 HTTP_SCOPE: Scope = {"type": "http", "method": "POST", "path": "/mcp", "headers": []}
 SECONDS = 0.05
@@ -186,3 +195,29 @@ def test_the_listener_closes_connections_at_the_ceiling(ceiling: int | None, han
                 with pytest.raises(BlockingIOError):
                     listener.accept()  # the waiting connection was taken and closed; then none was left
             assert client.recv(1) == b""
+
+
+def test_under_uvicorns_command_line_too_few_descriptors_are_a_warning_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    FakeLimits(256, 256).install(monkeypatch)
+    monkeypatch.setenv("DATABASIN_MCP_MAX_CONNECTIONS", "100")
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("not called")
+
+    config = uvicorn.Config(app, backlog=2048)  # uvicorn's default backlog, as its command line has it
+    config.load()
+    from_environment = type("FromEnvironment", (GuardedH11Protocol,), {"limits": None})
+    loop = asyncio.new_event_loop()
+    try:
+        with caplog.at_level(logging.WARNING):
+            limits = from_environment(config, ServerState(), {}, _loop=loop)._limits()
+    finally:
+        loop.close()
+
+    assert limits == ConnectionLimits(head_timeout=10.0, max_connections=100)
+    assert caplog.messages == [
+        "Only 256 file descriptors are allowed (ulimit -n): too few to serve HTTP, which needs 2081 or more. "
+        "Raise the limit. uvicorn's --backlog (2048) counts too: lower it."
+    ]
