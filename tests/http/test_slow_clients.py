@@ -269,7 +269,7 @@ def test_the_worker_recipe_gets_the_deadlines_from_the_environment(sandbox: Sand
     # README's recipe with one worker (uvicorn runs it in its own process), and the protocol named on its command line.
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", "databasin_mcp.serving:app_from_environment"]
-    command += ["--port", str(port), "--http", "databasin_mcp.http_protocol:GuardedH11Protocol"]
+    command += ["--port", str(port), "--http", "databasin_mcp.http_protocol:GuardedH11Protocol", "--backlog", "64"]
     with watched_process(command, deadlines_env(sandbox, DATABASIN_MCP_STATELESS="1")) as (_, output):
         output.wait_for(rf"Uvicorn running on http://127\.0\.0\.1:{port}\b")
         with socket.create_connection(("127.0.0.1", port), timeout=HTTP_TIMEOUT) as silent:
