@@ -9,7 +9,7 @@ from databasin_mcp.__main__ import build_parser, main, settings_from
 from databasin_mcp.flags import parse_flags
 from databasin_mcp.sandbox.serve import build_parser as sandbox_parser
 
-DASHED = "-Xk3_9fQ"
+DASHED = "-Xk3_9fQ-2Lr8vT0w"  # an auth token must be 16 characters or more
 
 
 def test_a_dash_leading_auth_token_is_the_flags_value() -> None:

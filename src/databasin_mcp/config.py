@@ -22,6 +22,8 @@ TOKEN_ENV = "DATABASIN_TOKEN"
 TOKEN_FILE_ENV = "DATABASIN_TOKEN_FILE"
 # A JWT is a few KB; a file larger than this is not a token file (and is not read into memory).
 MAX_TOKEN_FILE_BYTES = 64 * 1024
+# An HTTP auth token shorter than this is refused: it reads like a password someone chose ("changeme").
+MIN_AUTH_TOKEN_LENGTH = 16
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 
@@ -75,6 +77,11 @@ class Settings(BaseSettings):
     auth_token: SecretStr | None = Field(None, validation_alias="DATABASIN_MCP_AUTH_TOKEN")
     # Host names (host or host:port) clients use to reach an HTTP server bound beyond loopback.
     allowed_hosts: str | None = Field(None, validation_alias="DATABASIN_MCP_ALLOWED_HOSTS")
+    # Slow clients: seconds to send a request's head (from connecting, or from the first byte of the next
+    # request on a kept-alive connection) and its body; connections held at most (each is a file descriptor).
+    head_timeout: float = Field(10.0, gt=0, le=3600, validation_alias="DATABASIN_MCP_HEAD_TIMEOUT")
+    body_timeout: float = Field(30.0, gt=0, le=3600, validation_alias="DATABASIN_MCP_BODY_TIMEOUT")
+    max_connections: int = Field(200, ge=1, le=100_000, validation_alias="DATABASIN_MCP_MAX_CONNECTIONS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", validation_alias="DATABASIN_LOG_LEVEL")
 
     @field_validator("api_url")
@@ -84,6 +91,24 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://, e.g. http://localhost:9000")
         return value
+
+    @field_validator("auth_token")
+    @classmethod
+    def _check_auth_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty token passed the open-bind check, then no request could match it: refused instead.
+        if value is None:
+            return None
+        token = value.get_secret_value().strip()
+        if not token:
+            raise ValueError(f"is empty: set a token of at least {MIN_AUTH_TOKEN_LENGTH} characters, or unset it")
+        if len(token) < MIN_AUTH_TOKEN_LENGTH:
+            raise ValueError(
+                f"is too short: use at least {MIN_AUTH_TOKEN_LENGTH} characters, "
+                "e.g. from python3 -c 'import secrets; print(secrets.token_urlsafe())'"
+            )
+        if not all("!" <= char <= "~" for char in token):
+            raise ValueError("may hold only visible ASCII characters (no spaces): it is sent in an HTTP header")
+        return SecretStr(token)
 
     @field_validator("project", "tools")
     @classmethod

@@ -14,7 +14,8 @@ from starlette.types import ASGIApp
 
 from .config import Settings, load_settings
 from .errors import ConfigurationError
-from .http_guards import BearerAuth, RefuseForeignHosts, ShutdownGuard
+from .http_guards import BearerAuth, BodyDeadline, RedundantShutdownWarnings, RefuseForeignHosts, ShutdownGuard
+from .http_protocol import CappedListener, ConnectionLimits, GuardedH11Protocol, fit_to_descriptors
 from .log import configure_logging
 from .server import DatabasinServer, create_server
 
@@ -22,7 +23,12 @@ logger = logging.getLogger(__name__)
 
 # A JSON-RPC request to this server is a few kilobytes; a megabyte is generous and bounds memory.
 MAX_REQUEST_BODY_BYTES = 1_000_000
+# A request head still incomplete after this many bytes is refused with 400 (h11's own default, made explicit):
+# an MCP request's head is well under a kilobyte, bearer token and session id included.
+MAX_REQUEST_HEAD_BYTES = 16 * 1024
 SHUTDOWN_GRACE_SECONDS = 1
+# Connections waiting to be accepted; asyncio also accepts up to this many at once, each a file descriptor.
+ACCEPT_BACKLOG = 64
 
 
 async def serve(settings: Settings) -> None:
@@ -33,9 +39,11 @@ async def serve(settings: Settings) -> None:
         await server.run_stdio_async()
         return
     app = http_app(server, settings)
+    limits = fit_to_descriptors(ConnectionLimits.from_settings(settings), ACCEPT_BACKLOG)
     # Bind first so the real port is known (port 0 picks a free one) and connections queue
     # in the backlog from this moment; then say where we listen, for people and for tests.
     listener = bind_socket(settings.host, settings.port)
+    listener.ceiling = limits.descriptor_ceiling
     port = listener.getsockname()[1]
     path = "/sse" if settings.transport == "sse" else "/mcp"
     print(
@@ -52,19 +60,24 @@ async def serve(settings: Settings) -> None:
         access_log=settings.log_level in ("DEBUG", "INFO"),
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
         lifespan="on",
+        # Slow clients: deadlines for the request head and a connection cap (the protocol), for the body
+        # (the app's BodyDeadline); uvicorn's keep-alive timeout closes connections idle between requests.
+        http=GuardedH11Protocol.with_limits(limits),
+        h11_max_incomplete_event_size=MAX_REQUEST_HEAD_BYTES,
+        backlog=ACCEPT_BACKLOG,
     )
     await _Server(config, app).serve(sockets=[listener])
 
 
-def bind_socket(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int) -> CappedListener:
     """A listening TCP socket on (host, port)."""
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and without it a
     # keep-alive client waits ~40 ms per response (Nagle + delayed ACK).
-    listener = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    listener = CappedListener(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((host.strip("[]"), port))
-    listener.listen(128)
+    listener.listen(ACCEPT_BACKLOG)
     listener.set_inheritable(True)
     return listener
 
@@ -106,7 +119,9 @@ def http_app(server: DatabasinServer, settings: Settings) -> ShutdownGuard:
         )
     if settings.auth_token is not None:
         app = BearerAuth(app, settings.auth_token.get_secret_value())
-    return ShutdownGuard(app)
+    guard = ShutdownGuard(BodyDeadline(app, settings.body_timeout))
+    logging.getLogger("mcp.shared.jsonrpc_dispatcher").addFilter(RedundantShutdownWarnings(guard))
+    return guard
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:

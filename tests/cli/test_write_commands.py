@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 
-from databasin_mcp.cli import commands
+from databasin_mcp.cli import cli, commands
 from databasin_mcp.sandbox.seed import (
     BIG_CONNECTOR_ID,
     INACTIVE_CONNECTOR_ID,
@@ -19,7 +20,7 @@ from databasin_mcp.sandbox.seed import (
 )
 from tests.reference import CREATE_BODY
 
-from .conftest import Databasin, MakeSandbox, databasin_for
+from .conftest import Databasin, MakeSandbox, Sandbox, databasin_for
 
 NEW_ID = LAST_SEED_CONNECTOR_ID + 1
 NEW_PASSWORD = "n3w-Secret-pw"
@@ -342,3 +343,78 @@ def test_refresh_progress_asked_for_without_a_terminal_is_one_line_per_report(sl
     assert (first, last) == ("Refreshing metadata of connector 142…", "")
     assert updates
     assert all(re.fullmatch(r"Refreshing metadata of connector 142: \d s", update) for update in updates)
+
+
+# --- read-only mode ------------------------------------------------------------------------------------------
+
+# Every command that changes something, as a person (or an agent with a shell) would type it.
+WRITE_COMMANDS = {
+    "create": ["connectors", "create", "{file}"],
+    "create-from-stdin": ["connectors", "create", "-"],
+    "update": ["connectors", "update", "160", "--name", "Renamed"],
+    "update-password": ["connectors", "update", "160", "--password-stdin"],
+    "delete": ["connectors", "delete", "160", "--force"],
+    "delete-asking-first": ["connectors", "delete", "160"],
+    "refresh": ["connectors", "refresh", "160"],
+}
+
+
+def _refusal(source: str, command: str) -> str:
+    refused = f"read-only mode ({source}) does not allow 'databasin connectors {command}'"
+    return f"Error: Refused: {refused}; nothing was sent.\n"
+
+
+@pytest.mark.parametrize("how", ["environment", "flag"])
+@pytest.mark.parametrize("command", list(WRITE_COMMANDS))
+def test_read_only_mode_refuses_every_write_command_before_any_request(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, command: str
+) -> None:
+    monkeypatch.setattr(commands, "stdin_is_interactive", lambda: True)  # a delete would ask: it must not get there
+    databasin = databasin_for(sandbox)
+    argv = [word.format(file=connector_file(tmp_path, CREATE_BODY)) for word in WRITE_COMMANDS[command]]
+    if how == "flag":
+        result = databasin("--read-only", *argv, input=json.dumps(CREATE_BODY))
+    else:
+        result = databasin(*argv, input=json.dumps(CREATE_BODY), env={"DATABASIN_READ_ONLY": "1"})
+
+    source = "--read-only" if how == "flag" else "DATABASIN_READ_ONLY"
+    assert (result.exit_code, result.stdout) == (5, "")
+    assert result.stderr == _refusal(source, argv[1])
+    assert sandbox.requests() == []
+
+
+def test_read_only_mode_still_reads_and_tests(databasin: Databasin) -> None:
+    env: dict[str, str | None] = {"DATABASIN_READ_ONLY": "true"}
+    assert databasin("connectors", "get", "160", env=env).exit_code == 0
+    assert databasin("--read-only", "connectors", "list", "--project", "proj-007").exit_code == 0
+    assert databasin("--read-only", "connectors", "test", str(BIG_CONNECTOR_ID)).exit_code == 0
+    assert databasin("--read-only", "metadata", "catalogs", str(BIG_CONNECTOR_ID)).exit_code == 0
+
+
+def test_read_only_off_in_the_environment_lets_writes_through(databasin: Databasin) -> None:
+    result = databasin("connectors", "delete", "160", "--force", env={"DATABASIN_READ_ONLY": "0"})
+    assert result.exit_code == 0
+
+
+def test_every_command_is_the_form_of_one_tool_and_the_writes_are_the_servers() -> None:
+    """The CLI's own list of writing tools matches the server's (it is not imported: that would load the MCP SDK)."""
+    from databasin_mcp.tools import TOOL_NAMES, TOOLS
+
+    def leaves(group: click.Group, path: str) -> dict[str, click.Command]:
+        found: dict[str, click.Command] = {}
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                found |= leaves(command, f"{path}{name} ")
+            else:
+                found[f"{path}{name}"] = command
+        return found
+
+    tools = {path: getattr(command, "tool", None) for path, command in leaves(cli, "").items()}
+    assert set(tools.values()) == set(TOOL_NAMES), tools
+    assert {spec.name for spec in TOOLS if spec.writes} == commands.WRITE_TOOLS
+    assert sorted(path for path, tool in tools.items() if tool in commands.WRITE_TOOLS) == [
+        "connectors create",
+        "connectors delete",
+        "connectors refresh",
+        "connectors update",
+    ]

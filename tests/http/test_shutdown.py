@@ -13,13 +13,23 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 import anyio
+import anyio.to_thread
+import httpx
 import pytest
-from mcp_types import CallToolResult
+from mcp.shared.exceptions import MCPError
 
+from databasin_mcp.http_guards import SHUTDOWN_MESSAGE
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA
-from tests.e2e.processes import LineReader, Sandbox, http_server, stop
+from tests.e2e.processes import HttpServer, LineReader, Sandbox, http_server, stop
 
-from .support import CALL_TIMEOUT, sse_session, streamable_client, wait_for_upstream
+from .support import (
+    CALL_TIMEOUT,
+    MCP_HEADERS,
+    initialize_request,
+    sse_session,
+    streamable_client,
+    wait_for_upstream,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
@@ -38,6 +48,14 @@ def hold_upstream(sandbox: Sandbox) -> None:
     sandbox.admin("DELETE", "/_sandbox/requests")
     sandbox.admin("DELETE", "/_sandbox/faults")
     sandbox.script_faults([{"kind": "delay", "seconds": 60}], path=SLOW_PATH)
+
+
+def leaves(group: BaseExceptionGroup[MCPError]) -> list[MCPError]:
+    return [
+        error
+        for inner in group.exceptions
+        for error in (leaves(inner) if isinstance(inner, BaseExceptionGroup) else [inner])
+    ]
 
 
 def wait_exit(process: subprocess.Popen[str], limit: float) -> tuple[int, float]:
@@ -73,8 +91,8 @@ async def test_sigterm_ends_the_http_server_promptly_and_cancels_calls_in_flight
         try:
             async with sse_session(url) if transport == "sse" else streamable_client(url, mode=mode) as client:
                 outcome["result"] = await client.call_tool("get_connector", {"connector_id": SLOW_CONNECTOR})
-        except Exception as error:
-            outcome["error"] = error
+        except* MCPError as errors:
+            outcome["errors"] = [(error.code, error.message) for error in leaves(errors)]
 
     with http_server(sandbox.env(), transport, *args) as server:
         hold_upstream(sandbox)
@@ -92,8 +110,8 @@ async def test_sigterm_ends_the_http_server_promptly_and_cancels_calls_in_flight
     assert code in ENDED_BY_SIGTERM
     assert "Traceback" not in log
     assert " ERROR " not in log, log
-    result: CallToolResult | None = outcome.get("result")
-    assert result is None or result.is_error, result
+    assert "result" not in outcome
+    assert outcome["errors"] == [(-32000, SHUTDOWN_MESSAGE)]  # the server's answer, not the client's own
     print(f"\n{transport} {mode} {' '.join(args)}: exited {took:.2f} s after SIGTERM ({outcome})")
 
 
@@ -252,3 +270,201 @@ def test_sigterm_ends_the_stdio_server_promptly(sandbox: Sandbox) -> None:
     assert_only_json_rpc(server.stdout.lines)
     assert "Traceback" not in server.stderr.text()
     print(f"\nstdio: exited {took:.2f} s after SIGTERM")
+
+
+# --- HTTP: every call in flight gets an answer ----------------------------------------------------------------
+
+CALL_ID = 7
+SHUTDOWN_ANSWER = {"jsonrpc": "2.0", "id": CALL_ID, "error": {"code": -32000, "message": SHUTDOWN_MESSAGE}}
+CREATE = {
+    "project_id": "proj-001",
+    "name": "Shutdown Probe",
+    "connector_type": "RDBMS",
+    "host": "db.example",
+    "port": 5432,
+    "database": "probe",
+    "username": "probe",
+    "password": "pr0be-Secret",
+    "institution_id": 1,
+}
+MODERN = "2026-07-28"
+MODERN_META = {
+    "io.modelcontextprotocol/protocolVersion": MODERN,
+    "io.modelcontextprotocol/clientInfo": {"name": "raw-http-test", "version": "1"},
+    "io.modelcontextprotocol/clientCapabilities": {},
+}
+
+
+def wait_for_post(sandbox: Sandbox, path: str) -> None:
+    """Return once the sandbox has received a POST to `path` (polling a process's request log, with a deadline)."""
+    deadline = time.monotonic() + CALL_TIMEOUT
+    while not any(entry["path"] == path and entry["method"] == "POST" for entry in sandbox.requests()):
+        assert time.monotonic() < deadline, f"no POST to {path} within {CALL_TIMEOUT} s"
+        time.sleep(0.02)
+
+
+def hold_posts(sandbox: Sandbox, path: str) -> None:
+    sandbox.admin("DELETE", "/_sandbox/requests")
+    sandbox.admin("DELETE", "/_sandbox/faults")
+    sandbox.script_faults([{"kind": "delay", "seconds": 60}], path=path, method="POST")
+
+
+def tool_call(name: str, arguments: dict[str, Any], meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {"name": name, "arguments": arguments}
+    if meta:
+        params["_meta"] = meta
+    return {"jsonrpc": "2.0", "id": CALL_ID, "method": "tools/call", "params": params}
+
+
+def messages_in(content_type: str, body: str) -> list[dict[str, Any]]:
+    """The JSON-RPC messages of a response: its JSON body, or the `data:` of each SSE event."""
+    if content_type.startswith("application/json"):
+        parsed = json.loads(body)
+        return parsed if isinstance(parsed, list) else [parsed]
+    return [json.loads(line[5:]) for line in body.splitlines() if line.startswith("data:") and "{" in line]
+
+
+@dataclass
+class Answered:
+    status: int = 0
+    content_type: str = ""
+    body: str = ""
+
+    def messages(self) -> list[dict[str, Any]]:
+        return messages_in(self.content_type, self.body)
+
+
+async def handshake(http: httpx.AsyncClient, url: str) -> dict[str, str]:
+    """A 2025-era handshake over streamable HTTP; the headers its later requests carry."""
+    headers = {**MCP_HEADERS}
+    initialized = await http.post(url, json=initialize_request(), headers=headers)
+    assert initialized.status_code == 200
+    if "mcp-session-id" in initialized.headers:
+        headers["Mcp-Session-Id"] = initialized.headers["mcp-session-id"]
+    headers["MCP-Protocol-Version"] = "2025-11-25"
+    notified = await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
+    assert notified.status_code == 202
+    return headers
+
+
+async def stop_while_in_flight(
+    server: HttpServer, sandbox: Sandbox, upstream: str, started: anyio.Event | None = None
+) -> tuple[int, float]:
+    """Once the call has reached the API (and `started` is set, when given), SIGTERM; the exit code and time."""
+    await anyio.to_thread.run_sync(wait_for_post, sandbox, upstream)
+    if started is not None:
+        await started.wait()
+    server.process.send_signal(signal.SIGTERM)
+    return await anyio.to_thread.run_sync(wait_exit, server.process, SHUTDOWN_LIMIT)
+
+
+async def streamable_call(
+    server: HttpServer, sandbox: Sandbox, era: str, name: str, arguments: dict[str, Any], upstream: str
+) -> tuple[Answered, int]:
+    """One tool call over streamable HTTP, raw, with SIGTERM while it waits on the API: what came back."""
+    answered = Answered()
+    first_event = anyio.Event()
+    async with httpx.AsyncClient(timeout=CALL_TIMEOUT) as http:
+        # A refresh reports progress every second: its first notification starts the event stream.
+        progress = {"progressToken": "p1"} if name == "refresh_connector_metadata" else {}
+        if era == MODERN:
+            headers = {**MCP_HEADERS, "MCP-Protocol-Version": MODERN, "Mcp-Method": "tools/call", "Mcp-Name": name}
+            request = tool_call(name, arguments, {**MODERN_META, **progress})
+        else:
+            headers = await handshake(http, server.url)
+            request = tool_call(name, arguments, progress)
+
+        async def call() -> None:
+            async with http.stream("POST", server.url, json=request, headers=headers) as response:
+                answered.status = response.status_code
+                answered.content_type = response.headers.get("content-type", "")
+                async for chunk in response.aiter_text():
+                    answered.body += chunk
+                    if "data:" in answered.body:
+                        first_event.set()
+
+        with anyio.fail_after(CALL_TIMEOUT):
+            async with anyio.create_task_group() as calls:
+                calls.start_soon(call)
+                started = first_event if name == "refresh_connector_metadata" else None
+                code, _ = await stop_while_in_flight(server, sandbox, upstream, started)
+    return answered, code
+
+
+@pytest.mark.parametrize(
+    ("era", "args"),
+    [
+        pytest.param("2025-11-25", (), id="session"),
+        pytest.param("2025-11-25", ("--stateless",), id="stateless"),
+        pytest.param(MODERN, (), id="modern"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("tool", "arguments", "upstream"),
+    [
+        pytest.param("create_connector", CREATE, "/api/connector", id="create"),
+        pytest.param(
+            "refresh_connector_metadata", {"connector_id": 104}, "/api/connector/104/refresh", id="refresh-streaming"
+        ),
+    ],
+)
+async def test_sigterm_answers_a_streamable_http_call_in_flight_with_an_error_for_its_id(
+    sandbox: Sandbox, era: str, args: tuple[str, ...], tool: str, arguments: dict[str, Any], upstream: str
+) -> None:
+    with http_server(sandbox.env(), "streamable-http", *args) as server:
+        hold_posts(sandbox, upstream)
+        answered, code = await streamable_call(server, sandbox, era, tool, arguments, upstream)
+        server.output.join()
+        log = server.output.text()
+
+    assert code in ENDED_BY_SIGTERM
+    streamed = answered.content_type.startswith("text/event-stream")
+    # A response not started yet is answered 503 with the error (a modern call that sent nothing yet); a
+    # started event stream gets the error as its last event.
+    assert (answered.status, streamed) in [(200, True), (503, False)], answered
+    assert answered.messages()[-1] == SHUTDOWN_ANSWER
+    assert [m for m in answered.messages() if m.get("id") == CALL_ID] == [SHUTDOWN_ANSWER]
+    assert "Traceback" not in log
+    assert "transport write blocked" not in log
+
+
+async def test_sigterm_answers_an_sse_call_in_flight_on_the_sessions_stream(sandbox: Sandbox) -> None:
+    events: list[dict[str, Any]] = []
+    endpoint: list[str] = []
+    announced = anyio.Event()
+    initialized = anyio.Event()
+
+    async def listen(http: httpx.AsyncClient, url: str) -> None:
+        async with http.stream("GET", url, headers={"Accept": "text/event-stream"}) as stream:
+            event = ""
+            async for line in stream.aiter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:") and event == "endpoint":
+                    endpoint.append(line[5:].strip())
+                    announced.set()
+                elif line.startswith("data:"):
+                    events.append(json.loads(line[5:]))
+                    initialized.set()
+
+    with http_server(sandbox.env(), "sse") as server:
+        hold_posts(sandbox, "/api/connector")
+        with anyio.fail_after(CALL_TIMEOUT):
+            async with httpx.AsyncClient(timeout=CALL_TIMEOUT) as http, anyio.create_task_group() as session:
+                session.start_soon(listen, http, server.url)
+                await announced.wait()
+                messages = server.url.removesuffix("/sse") + endpoint[0]
+                assert (await http.post(messages, json=initialize_request(), headers=MCP_HEADERS)).status_code == 202
+                await initialized.wait()
+                notification = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+                assert (await http.post(messages, json=notification, headers=MCP_HEADERS)).status_code == 202
+                call = tool_call("create_connector", CREATE)
+                assert (await http.post(messages, json=call, headers=MCP_HEADERS)).status_code == 202
+                code, _ = await stop_while_in_flight(server, sandbox, "/api/connector")
+        server.output.join()
+        log = server.output.text()
+
+    assert code in ENDED_BY_SIGTERM
+    assert [event.get("id") for event in events] == [1, CALL_ID]
+    assert events[-1] == SHUTDOWN_ANSWER
+    assert "Traceback" not in log

@@ -24,6 +24,7 @@ from ..shaping import ALL_FIELDS, Answer
 from .output import emit, progress_line
 from .session import (
     EXIT_FAILED,
+    EXIT_READ_ONLY,
     EXIT_TEST_FAILED,
     Failure,
     Session,
@@ -37,7 +38,9 @@ EPILOG = """\b
 Configuration is the server's: DATABASIN_API_URL or PUBLIC_API_URI; the token
 from DATABASIN_TOKEN, the file DATABASIN_TOKEN_FILE, ./.token or
 ~/.databasin/.token; DATABASIN_PROJECT as the default --project.
-'databasin-mcp doctor' checks it.
+'databasin-mcp doctor' checks it. DATABASIN_READ_ONLY=1 (or --read-only)
+refuses every command that would change something: create, update, delete,
+refresh.
 
 \b
 Output: tables and text for people; --json prints the data for scripts.
@@ -53,6 +56,8 @@ Exit codes:
      --force and no terminal to confirm it
   3  configuration: an invalid setting, no token, or the token was refused
   4  a connector test ran and failed
+  5  refused in read-only mode: the command would change something, and
+     nothing was sent
 
 \b
 Shell completion (bash; zsh_source and fish_source likewise):
@@ -60,6 +65,44 @@ Shell completion (bash; zsh_source and fish_source likewise):
 """
 
 ConnectorIdType = click.IntRange(1, MAX_ID)
+
+# The MCP tools that change something: the server does not register them in read-only mode, and their
+# commands are refused then. Spelled out here because importing tools.TOOLS loads the MCP SDK (2 s on every
+# command); a test checks that the two agree.
+WRITE_TOOLS = frozenset({"create_connector", "update_connector", "delete_connector", "refresh_connector_metadata"})
+
+
+class ReadOnlyRefusal(Failure):
+    exit_code = EXIT_READ_ONLY
+
+
+class ToolCommand(click.Command):
+    """A command that is the command-line form of one MCP tool (`tool`, required of every command).
+
+    A writing tool's command is refused in read-only mode once its options are parsed: before it reads
+    a password, asks for a confirmation or sends anything.
+    """
+
+    def __init__(self, *args: Any, tool: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tool = tool
+
+    def invoke(self, ctx: click.Context) -> Any:
+        if self.tool in WRITE_TOOLS:
+            session = ctx.find_object(Session)
+            if session is not None and session.settings().read_only:
+                source = "--read-only" if session.read_only else "DATABASIN_READ_ONLY"
+                raise ReadOnlyRefusal(
+                    f"Refused: read-only mode ({source}) does not allow '{ctx.command_path}'; nothing was sent."
+                )
+        return super().invoke(ctx)
+
+
+class ToolGroup(click.Group):
+    """A group whose commands are ToolCommands, and whose subgroups are ToolGroups."""
+
+    command_class = ToolCommand
+    group_class = type
 
 
 # --- shared options -------------------------------------------------------------------------------
@@ -130,7 +173,7 @@ def _uncertain_change(connector_id: int) -> str:
 # --- the root ---------------------------------------------------------------------------------------
 
 
-@click.group(name="databasin", epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="databasin", cls=ToolGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="databasin")
 @click.option("--api-url", metavar="URL", help="API base URL (default: DATABASIN_API_URL, else PUBLIC_API_URI).")
 @click.option(
@@ -138,10 +181,16 @@ def _uncertain_change(connector_id: int) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="File holding the API token (default: DATABASIN_TOKEN_FILE, ./.token, ~/.databasin/.token).",
 )
+@click.option(
+    "--read-only",
+    is_flag=True,
+    default=None,
+    help="Refuse every command that would change something (default: DATABASIN_READ_ONLY).",
+)
 @click.pass_context
-def cli(ctx: click.Context, api_url: str | None, token_file: Path | None) -> None:
+def cli(ctx: click.Context, api_url: str | None, token_file: Path | None, read_only: bool | None) -> None:
     """Manage Databasin data connectors: the MCP server's tools, for people and scripts."""
-    ctx.obj = Session(api_url=api_url, token_file=token_file)
+    ctx.obj = Session(api_url=api_url, token_file=token_file, read_only=read_only)
 
 
 def main(argv: Sequence[str] | None = None) -> NoReturn:
@@ -150,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     raise AssertionError("click's standalone mode always exits")  # pragma: no cover
 
 
-@cli.command()
+@cli.command(tool="list_projects")
 @click.option("--institution", type=click.IntRange(min=0), help="Only this institution's connectors.")
 @_json_option
 @click.pass_obj
@@ -167,7 +216,7 @@ def connectors() -> None:
     """List, find, read, create, update, delete, test and refresh connectors."""
 
 
-@connectors.command("list")
+@connectors.command("list", tool="list_connectors")
 @click.option("--project", metavar="PROJECT_ID", help="Project ID (internalID); default: DATABASIN_PROJECT.")
 @click.option("--institution", type=click.IntRange(min=0), help="Only this institution's connectors.")
 @_name_contains_option
@@ -210,7 +259,7 @@ def list_connectors(
     emit(answer, as_json=as_json)
 
 
-@connectors.command()
+@connectors.command(tool="find_connectors")
 @click.argument("words", nargs=-1, required=True)
 @_fields_option
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
@@ -222,7 +271,7 @@ def find(session: Session, words: tuple[str, ...], fields: list[str] | None, lim
     emit(answer, as_json=as_json)
 
 
-@connectors.command()
+@connectors.command(tool="get_connector")
 @click.argument("connector_id", type=ConnectorIdType)
 @_fields_option
 @_json_option
@@ -285,7 +334,7 @@ def _note_if_others_can_read(file: IO[str]) -> None:
         click.echo(f"Note: {file.name} holds a password and other users can read it: chmod 600 it.", err=True)
 
 
-@connectors.command()
+@connectors.command(tool="create_connector")
 @click.argument("file", type=click.File("r", encoding="utf-8"), metavar="FILE.json")
 @click.option("--test", is_flag=True, help="Test the new connector's connection too.")
 @click.option("--allow-duplicate", is_flag=True, help="Create it even if the project has one of that name.")
@@ -350,7 +399,7 @@ def _exit_for_test(success: bool | None) -> None:
         raise click.exceptions.Exit(EXIT_FAILED)
 
 
-@connectors.command()
+@connectors.command(tool="update_connector")
 @click.argument("connector_id", type=ConnectorIdType)
 @click.option("--name", help="New connector name.")
 @click.option("--host")
@@ -389,7 +438,7 @@ def update(
     emit(answer, as_json=as_json)
 
 
-@connectors.command()
+@connectors.command(tool="delete_connector")
 @click.argument("connector_id", type=ConnectorIdType)
 @click.option("--force", is_flag=True, help="Delete without asking.")
 @_json_option
@@ -417,7 +466,7 @@ def _described(data: dict[str, Any]) -> str:
     )
 
 
-@connectors.command("test")
+@connectors.command("test", tool="test_connector")
 @click.argument("connector_id", type=ConnectorIdType)
 @click.option("--details", is_flag=True, help="Show everything the API says about the test.")
 @_json_option
@@ -431,7 +480,7 @@ def test_connector(session: Session, connector_id: int, details: bool, as_json: 
     _exit_for_test(answer.data["success"])
 
 
-@connectors.command()
+@connectors.command(tool="refresh_connector_metadata")
 @click.argument("connector_id", type=ConnectorIdType)
 @click.option(
     "--progress/--no-progress",
@@ -464,7 +513,7 @@ def _metadata_subject(connector_id: int) -> Subject:
     return Subject(connector_id, metadata=True)
 
 
-@metadata.command()
+@metadata.command(tool="list_catalogs")
 @click.argument("connector_id", type=ConnectorIdType)
 @_name_contains_option
 @_paging_options(50)
@@ -483,7 +532,7 @@ def catalogs(
     emit(answer, as_json=as_json)
 
 
-@metadata.command()
+@metadata.command(tool="list_schemas")
 @click.argument("connector_id", type=ConnectorIdType)
 @click.option("--catalog", help="Only this catalog's schemas.")
 @_name_contains_option
@@ -509,7 +558,7 @@ def schemas(
     emit(answer, as_json=as_json)
 
 
-@metadata.command()
+@metadata.command(tool="list_tables")
 @click.argument("connector_id", type=ConnectorIdType)
 @click.option("--catalog")
 @click.option("--schema")
@@ -545,7 +594,7 @@ def tables(
     emit(answer, as_json=as_json)
 
 
-@metadata.command()
+@metadata.command(tool="list_columns")
 @click.argument("connector_id", type=ConnectorIdType)
 @click.option("--table", required=True)
 @click.option("--catalog")

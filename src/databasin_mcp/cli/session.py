@@ -37,6 +37,7 @@ EXIT_FAILED = 1  # the API refused or failed (not found, 5xx, unreachable), or a
 EXIT_USAGE = 2  # click's own code for usage errors; also invalid files and arguments the operations refuse
 EXIT_CONFIG = 3  # invalid setting, no token, or the token was refused (401): fix the configuration
 EXIT_TEST_FAILED = 4  # a connector test ran and failed
+EXIT_READ_ONLY = 5  # a command that would change something, refused in read-only mode (nothing was sent)
 
 # The character cap sizes answers for a model's context; a person or a script asked for its page.
 UNCAPPED = 1_000_000_000
@@ -76,12 +77,13 @@ class Session:
 
     api_url: str | None = None
     token_file: Path | None = None
+    read_only: bool | None = None  # --read-only; None leaves DATABASIN_READ_ONLY to decide
     _settings: Settings | None = field(default=None, init=False, repr=False)
 
     def settings(self) -> Settings:
         if self._settings is None:
             try:
-                loaded = load_settings(api_url=self.api_url, token_file=self.token_file)
+                loaded = load_settings(api_url=self.api_url, token_file=self.token_file, read_only=self.read_only)
             except ValidationError as error:
                 raise ConfigurationFailure(f"invalid configuration: {settings_problems(error)}") from None
             self._settings = loaded.model_copy(update={"max_chars": UNCAPPED})
