@@ -56,6 +56,7 @@ from .models import (
     WriteResult,
 )
 from .redact import mask_text, remember_secret, remembered_secrets, scrub
+from .untrusted import MAX_JSON_DEPTH, NestedTooDeeply, clean_json, one_line, without_surrogates
 
 if TYPE_CHECKING:
     # Imported where a request is made instead: httpx (and the CLI libraries it pulls in when they are
@@ -636,46 +637,66 @@ def _repair_grouped_numbers(text: str) -> str:
 
 
 def _decode_json(raw: bytes, status: int, known_secrets: list[str]) -> Any:
-    """Parse a success body: strict JSON, else JSON with grouped numbers, else a clear error."""
+    """Parse a success body: strict JSON, else JSON with grouped numbers, else a clear error.
+
+    What it gives is safe to keep and show (`untrusted.clean_json`): no lone surrogate, field names on
+    one line, nesting bounded.
+    """
     text = raw.decode("utf-8", errors="replace").strip()
     if not text:
         return None
     try:
-        data = json.loads(text)
-    except ValueError:
         try:
-            data = json.loads(_repair_grouped_numbers(text))
+            data = _loads(text)
         except ValueError:
-            raise BadResponseError(
-                f"The Databasin API answered {status} with a body that is not valid JSON: "
-                f"{_excerpt(text, known_secrets)}"
-            ) from None
-    # The real backend sometimes sends JSON encoded twice: a string whose content is JSON.
-    if isinstance(data, str) and data.lstrip()[:1] in ("{", "["):
-        with contextlib.suppress(ValueError):
-            data = json.loads(data)
-    return data
+            try:
+                data = _loads(_repair_grouped_numbers(text))
+            except ValueError:
+                raise BadResponseError(
+                    f"The Databasin API answered {status} with a body that is not valid JSON: "
+                    f"{_excerpt(text, known_secrets)}"
+                ) from None
+        # The real backend sometimes sends JSON encoded twice: a string whose content is JSON.
+        if isinstance(data, str) and data.lstrip()[:1] in ("{", "["):
+            with contextlib.suppress(ValueError):
+                text, data = data, _loads(data)
+        return clean_json(data, raw_text=text)
+    except NestedTooDeeply:
+        raise BadResponseError(
+            f"The Databasin API answered {status} with JSON nested more than {MAX_JSON_DEPTH} levels deep; "
+            "it was not read."
+        ) from None
+
+
+def _loads(text: str) -> Any:
+    """json.loads, with a body too deep for its recursion reported as NestedTooDeeply (not RecursionError)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise NestedTooDeeply from None
 
 
 def _excerpt(text: str, known_secrets: list[str]) -> str:
-    """At most the first 200 characters of a body, HTML tags and runs of whitespace removed."""
+    """At most the first 200 characters of a body on one line, HTML tags and runs of whitespace removed."""
     plain = re.sub(r"\s+", " ", re.sub(r"<[^>]*>", " ", text)).strip()
-    plain = mask_text(plain, known_secrets)
+    plain = one_line(mask_text(plain, known_secrets))
     return plain if len(plain) <= _EXCERPT_CHARS else plain[: _EXCERPT_CHARS - 1] + "…"
 
 
 def _error_text(raw: bytes, known_secrets: list[str]) -> tuple[str | None, str]:
-    """(the API's own `message`, or None; a short excerpt of the body) for an error answer."""
+    """(the API's own `message` on one line, or None; a short excerpt of the body) for an error answer."""
     text = raw.decode("utf-8", errors="replace").strip()
     try:
         data = json.loads(text) if text else None
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if isinstance(data, dict):
         for key in ("message", "error", "detail"):
             value = data.get(key)
             if isinstance(value, str) and value.strip():
-                return mask_text(value.strip(), known_secrets), ""
+                # A message is prose: its line breaks become spaces; what else could hide or forge text is escaped.
+                words = " ".join(without_surrogates(value).split())
+                return one_line(mask_text(words, known_secrets)), ""
     return None, _excerpt(text, known_secrets)
 
 

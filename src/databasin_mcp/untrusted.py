@@ -1,0 +1,113 @@
+"""Text we do not control, made safe: once where it enters, and again wherever it is shown on one line.
+
+Two dangers, two functions:
+- Decoded JSON can hold what no encoder can write back: a lone surrogate ("\\ud83d", half an emoji, from a
+  backend that cuts strings) is valid JSON but not Unicode, and one of them made the server's output writer
+  raise. `clean_json` replaces them with U+FFFD, in values and keys, once where a body is decoded; it also
+  refuses a body nested deeper than anything the API sends (every later walk over it recurses).
+- Text shown on a line can pretend to be several: CR, U+2028, U+0085, vertical tab and the like end a line
+  for some readers (and for the model), bidi overrides reorder what is read, NUL and other controls are
+  invisible. `one_line` escapes each of them visibly ("\\u2028", "\\n"), so a value can never forge a line
+  such as "connectorHost: evil.example" in an answer. Field names are escaped this way at entry, since they
+  are shown as written; values keep their content for programs and are escaped where they are printed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+REPLACEMENT = "\ufffd"
+# Deeper than any record of the API (a connector with a details object is 3 levels, an envelope adds 1-2);
+# low enough that every recursive walk after decoding (secret scrubbing, validation, serialising) is safe.
+MAX_JSON_DEPTH = 64
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# A JSON escape that decodes to a surrogate: only a body holding one can give a string a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+# What `one_line` escapes: every control character (C0, DEL, C1), the line and paragraph separators,
+# the bidi controls (marks, embeddings, overrides, isolates), the invisible tag characters used to smuggle
+# text past a reader, and lone surrogates.
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\U000e0000-\U000e007f]"
+)
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+class NestedTooDeeply(Exception):
+    """A decoded JSON value nested deeper than MAX_JSON_DEPTH."""
+
+
+def without_surrogates(text: str) -> str:
+    """`text` with each lone surrogate replaced by U+FFFD."""
+    if text.isascii():
+        return text
+    return _LONE_SURROGATE.sub(REPLACEMENT, text)
+
+
+def has_surrogate(text: str) -> bool:
+    """Whether `text` holds a lone surrogate (it cannot be encoded as UTF-8)."""
+    return not text.isascii() and _LONE_SURROGATE.search(text) is not None
+
+
+def escape_char(char: str) -> str:
+    """One character as its visible escape: '\\n', '\\x00', '\\u2028', '\\U000e0041'."""
+    named = _NAMED_ESCAPES.get(char)
+    if named is not None:
+        return named
+    point = ord(char)
+    if point < 0x100:
+        return f"\\x{point:02x}"
+    if point < 0x10000:
+        return f"\\u{point:04x}"
+    return f"\\U{point:08x}"
+
+
+def one_line(text: str) -> str:
+    """`text` on one line: controls, line/paragraph separators, bidi controls and tag characters escaped."""
+    if text.isprintable():
+        return text  # the common case, checked in C: printable text holds none of them
+    return _UNSAFE.sub(lambda match: escape_char(match.group()), text)
+
+
+def clean_json(value: Any, *, raw_text: str | None = None) -> Any:
+    """A freshly decoded JSON value made safe to keep and to show, in place.
+
+    Lone surrogates in strings and keys become U+FFFD; keys are made one line (`one_line`): a field
+    name is shown as it is written. Raises NestedTooDeeply past MAX_JSON_DEPTH. `raw_text`, the text
+    the value was decoded from, lets the string pass be skipped when no surrogate escape is in it.
+    """
+    strings = raw_text is None or _SURROGATE_ESCAPE.search(raw_text) is not None
+    return _clean(value, 1, strings)
+
+
+def _clean(value: Any, depth: int, strings: bool) -> Any:
+    if depth > MAX_JSON_DEPTH:
+        raise NestedTooDeeply(f"nested more than {MAX_JSON_DEPTH} levels deep")
+    if isinstance(value, dict):
+        if not "".join(value).isprintable():  # one C-level check for all the keys of the object
+            _clean_keys(value)
+        for key, item in value.items():
+            if isinstance(item, dict | list):
+                _clean(item, depth + 1, strings)
+            elif strings and isinstance(item, str) and not item.isascii():
+                value[key] = without_surrogates(item)
+        return value
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict | list):
+                _clean(item, depth + 1, strings)
+            elif strings and isinstance(item, str) and not item.isascii():
+                value[index] = without_surrogates(item)
+        return value
+    if strings and isinstance(value, str):
+        return without_surrogates(value)
+    return value
+
+
+def _clean_keys(value: dict[str, Any]) -> None:
+    # Rebuilt in place and in order; a cleaned key that collides with another keeps the later value (the
+    # upstream spelling one field twice, which it could as well have sent once).
+    cleaned = {one_line(without_surrogates(key)): item for key, item in value.items()}
+    value.clear()
+    value.update(cleaned)
