@@ -8,6 +8,7 @@ databasin-mcp doctor [options]   check the configuration, the API and the token
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
@@ -81,7 +82,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-async def run(settings: Settings, *, sandbox: bool) -> None:
+async def run(settings: Settings, *, sandbox: bool) -> int:
+    """Serve until stopped; the exit status (128 + the signal's number after a clean stop on a signal)."""
     from .serving import serve  # the MCP SDK is imported only when serving, so --help stays fast
 
     async with AsyncExitStack() as stack:
@@ -90,7 +92,9 @@ async def run(settings: Settings, *, sandbox: bool) -> None:
 
             embedded: Any = await stack.enter_async_context(running_sandbox(SandboxConfig(port=0)))
             settings = settings.model_copy(update={"api_url": embedded.url, "token": SecretStr(embedded.token)})
-        await serve(settings)
+        stopped_by = await serve(settings)
+    # The shell's convention after a clean stop on a signal: 130 after SIGINT, 143 after SIGTERM.
+    return 0 if stopped_by is None else 128 + stopped_by
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,13 +115,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     try:
-        anyio.run(lambda: run(settings, sandbox=args.sandbox))
+        status = anyio.run(lambda: run(settings, sandbox=args.sandbox))
     except ConfigurationError as error:
         print(f"databasin-mcp: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        return 130
-    return 0
+        status = 130
+    # Served and stopped: spare the exit its garbage collections over every object the SDK made
+    # (measured on 2 busy cores: the process ended 0.4-0.7 s after this point, 0.03 s with it).
+    gc.freeze()
+    return status
 
 
 if __name__ == "__main__":

@@ -25,13 +25,14 @@ MAX_REQUEST_BODY_BYTES = 1_000_000
 SHUTDOWN_GRACE_SECONDS = 1
 
 
-async def serve(settings: Settings) -> None:
-    """Serve the MCP server on the configured transport until stopped."""
+async def serve(settings: Settings) -> int | None:
+    """Serve the MCP server on the configured transport until stopped; the signal that stopped stdio, if one did."""
     check_http_exposure(settings)
     server = create_server(settings)
     if settings.transport == "stdio":
-        await server.run_stdio_async()
-        return
+        from .stdio import run_stdio
+
+        return await run_stdio(server)
     app = http_app(server, settings)
     # Bind first so the real port is known (port 0 picks a free one) and connections queue
     # in the backlog from this moment; then say where we listen, for people and for tests.
@@ -54,6 +55,7 @@ async def serve(settings: Settings) -> None:
         lifespan="on",
     )
     await _Server(config, app).serve(sockets=[listener])
+    return None
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
