@@ -70,6 +70,35 @@ def one_line(text: str) -> str:
     return _UNSAFE.sub(lambda match: escape_char(match.group()), text)
 
 
+def printable_lines(text: str) -> str:
+    """`text` whose only line breaks are its newlines: each line made one line (`one_line`)."""
+    if text.isprintable():
+        return text
+    return "\n".join(one_line(line) for line in text.split("\n"))
+
+
+def holds_surrogate(value: Any) -> bool:
+    """Whether a JSON-like value has a lone surrogate in any of its strings or keys."""
+    if isinstance(value, str):
+        return has_surrogate(value)
+    if isinstance(value, dict):
+        return any(holds_surrogate(key) or holds_surrogate(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(holds_surrogate(item) for item in value)
+    return False
+
+
+def surrogates_replaced(value: Any) -> Any:
+    """A JSON-like value with lone surrogates in its strings and keys replaced; the value itself if it has none."""
+    if not holds_surrogate(value):
+        return value
+    if isinstance(value, str):
+        return without_surrogates(value)
+    if isinstance(value, dict):
+        return {without_surrogates(str(key)): surrogates_replaced(item) for key, item in value.items()}
+    return [surrogates_replaced(item) for item in value]
+
+
 def clean_json(value: Any, *, raw_text: str | None = None) -> Any:
     """A freshly decoded JSON value made safe to keep and to show, in place.
 
