@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .config import SandboxConfig
 from .errors import error_body
 
-FAULT_KINDS = ("status", "html", "invalid_json", "huge", "delay", "drop", "empty")
+FAULT_KINDS = ("status", "html", "invalid_json", "huge", "delay", "drop", "empty", "body")
 HTML_502_BODY = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 INVALID_JSON_BODY = b'{"connectorID": 1, "connectorName": '
 BURST_LENGTH = 3  # consecutive 429s in one random burst
@@ -38,6 +38,7 @@ class FaultAction:
     reset_in: float | None = None  # 429 only: X-RateLimit-Reset = now + reset_in (default: retry_after)
     size: int = 0  # huge only: body size in bytes ("bytes" in the script)
     seconds: float = 0.0  # delay only
+    body: str = ""  # body only: the raw text answered, e.g. JSON with a lone surrogate escape ("\\ud83d")
 
     @classmethod
     def parse(cls, raw: Any) -> FaultAction:
@@ -51,9 +52,13 @@ class FaultAction:
         status = raw.get("status", default_status)
         if not isinstance(status, int) or not 200 <= status <= 599:
             raise FaultScriptError(f"fault {kind!r} needs an HTTP status between 200 and 599")
+        body = raw.get("body", "")
+        if not isinstance(body, str):
+            raise FaultScriptError("body must be a string: the raw text to answer with")
         return cls(
             kind=kind,
             status=status,
+            body=body,
             retry_after=_number(raw, "retry_after", 1, int),
             reset_in=_number(raw, "reset_in", None, float),
             size=_number(raw, "bytes", 50_000_000, int),
@@ -61,7 +66,10 @@ class FaultAction:
         )
 
     def describe(self) -> dict[str, Any]:
-        return asdict(self)
+        described = asdict(self)
+        # Listable as JSON even when the body holds a lone surrogate (shown as its \\udXXX escape).
+        described["body"] = self.body.encode("utf-8", "backslashreplace").decode("utf-8")
+        return described
 
 
 def _number(raw: dict[str, Any], key: str, default: Any, kind: type[int] | type[float]) -> Any:
@@ -162,6 +170,11 @@ def fault_responder(action: FaultAction) -> ASGIApp:
         return StreamingResponse(huge_json_array(action.size), status_code=action.status, media_type="application/json")
     if action.kind == "empty":
         return Response(b"", status_code=action.status, media_type="application/json")
+    if action.kind == "body":
+        # surrogatepass: a real lone surrogate in the script goes out as the invalid UTF-8 a broken encoder makes.
+        return Response(
+            action.body.encode("utf-8", "surrogatepass"), status_code=action.status, media_type="application/json"
+        )
     if action.kind == "drop":
         return drop_connection
     raise ValueError(f"fault kind {action.kind!r} has no response")
