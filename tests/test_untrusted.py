@@ -76,12 +76,31 @@ def test_clean_json_escapes_field_names_once_where_they_enter() -> None:
     assert list(cleaned[0]) == ["connectorID", "evil\\nconnectorHost: evil.example", "a,b", "rtl\\u202e"]
 
 
+@pytest.mark.parametrize("given_text", [True, False])
+def test_clean_json_reaches_every_level_of_mixed_nesting(given_text: bool) -> None:
+    value = {
+        "a": [[{"k\n": "\ud83d", "brackets": "[[{{"}], "x\udc00", 1, None, [[["deep\ud800"]]]],
+        "b": {"c": {"d\u2028": ["\ud800", {"e\x00": True}]}},
+        "ok": "fine",
+    }
+    raw = json.dumps(value)
+    cleaned = clean_json(json.loads(raw), raw_text=raw if given_text else None)
+    assert cleaned == {
+        "a": [[{"k\\n": "\ufffd", "brackets": "[[{{"}], "x\ufffd", 1, None, [[["deep\ufffd"]]]],
+        "b": {"c": {"d\\u2028": ["\ufffd", {"e\\x00": True}]}},
+        "ok": "fine",
+    }
+
+
 def test_clean_json_refuses_a_value_nested_deeper_than_the_limit() -> None:
     assert clean_json(json.loads("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH)) is not None
     with pytest.raises(NestedTooDeeply):
         clean_json(json.loads("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1)))
     with pytest.raises(NestedTooDeeply):
         clean_json(json.loads('{"a":' * (MAX_JSON_DEPTH + 1) + "1" + "}" * (MAX_JSON_DEPTH + 1)))
+    deep_in_a_list = "[1, " + '{"a": ' * MAX_JSON_DEPTH + "{}" + "}" * MAX_JSON_DEPTH + "]"
+    with pytest.raises(NestedTooDeeply):
+        clean_json(json.loads(deep_in_a_list), raw_text=deep_in_a_list)
 
 
 # --- where upstream text enters: the client's decoding -------------------------------------------------

@@ -15,6 +15,8 @@ Two dangers, two functions:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from itertools import chain
 from typing import Any
 
 REPLACEMENT = "\ufffd"
@@ -100,38 +102,67 @@ def surrogates_replaced(value: Any) -> Any:
 
 
 def clean_json(value: Any, *, raw_text: str | None = None) -> Any:
-    """A freshly decoded JSON value made safe to keep and to show, in place.
+    """A freshly decoded JSON value (from json.loads) made safe to keep and to show, in place.
 
     Lone surrogates in strings and keys become U+FFFD; keys are made one line (`one_line`): a field
     name is shown as it is written. Raises NestedTooDeeply past MAX_JSON_DEPTH. `raw_text`, the text
-    the value was decoded from, lets the string pass be skipped when no surrogate escape is in it.
+    the value was decoded from, lets the pass over strings be skipped when no surrogate escape is in it.
     """
     strings = raw_text is None or _SURROGATE_ESCAPE.search(raw_text) is not None
-    return _clean(value, 1, strings)
-
-
-def _clean(value: Any, depth: int, strings: bool) -> Any:
-    if depth > MAX_JSON_DEPTH:
-        raise NestedTooDeeply(f"nested more than {MAX_JSON_DEPTH} levels deep")
-    if isinstance(value, dict):
-        if not "".join(value).isprintable():  # one C-level check for all the keys of the object
-            _clean_keys(value)
-        for key, item in value.items():
-            if isinstance(item, dict | list):
-                _clean(item, depth + 1, strings)
-            elif strings and isinstance(item, str) and not item.isascii():
-                value[key] = without_surrogates(item)
-        return value
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            if isinstance(item, dict | list):
-                _clean(item, depth + 1, strings)
-            elif strings and isinstance(item, str) and not item.isascii():
-                value[index] = without_surrogates(item)
-        return value
-    if strings and isinstance(value, str):
-        return without_surrogates(value)
+    if type(value) is str:
+        return without_surrogates(value) if strings else value
+    # Each container was one bracket of the text (quoted brackets only add): once that many are seen, no
+    # level is left to look at.
+    unseen = None if raw_text is None else raw_text.count("{") + raw_text.count("[")
+    # Level by level, each pass over all the objects and arrays of a level at once, in C (join, set, map):
+    # a 20,000-table listing is two levels, not 20,000 calls. json.loads makes exactly dict, list, str, int,
+    # float, bool and None, so `type(...) is` is exact.
+    objects: list[dict[str, Any]] = [value] if type(value) is dict else []
+    arrays: list[list[Any]] = [value] if type(value) is list else []
+    depth = 1
+    while objects or arrays:
+        if depth > MAX_JSON_DEPTH:
+            raise NestedTooDeeply(f"nested more than {MAX_JSON_DEPTH} levels deep")
+        # Records repeat their field names (json.loads even shares the strings): check each name once.
+        if objects and not "".join(set(chain.from_iterable(objects))).isprintable():
+            for unsafe in (item for item in objects if not "".join(item).isprintable()):
+                _clean_keys(unsafe)
+        if strings:
+            _replace_surrogates(objects, arrays)
+        if unseen is not None:
+            unseen -= len(objects) + len(arrays)
+            if unseen <= 0:
+                break
+        kinds = set(map(type, _children(objects, arrays)))
+        if kinds.isdisjoint(_CONTAINERS):
+            break
+        if len(kinds) == 1:  # all objects (a listing's records) or all arrays: no sorting needed
+            children = list(_children(objects, arrays))
+            objects, arrays = (children, []) if dict in kinds else ([], children)
+        else:
+            nested = [item for item in _children(objects, arrays) if type(item) in _CONTAINERS]
+            objects = [item for item in nested if type(item) is dict]
+            arrays = [item for item in nested if type(item) is list]
+        depth += 1
     return value
+
+
+_CONTAINERS = frozenset({dict, list})
+
+
+def _children(objects: list[dict[str, Any]], arrays: list[list[Any]]) -> Iterator[Any]:
+    return chain(chain.from_iterable(map(dict.values, objects)), chain.from_iterable(arrays))
+
+
+def _replace_surrogates(objects: list[dict[str, Any]], arrays: list[list[Any]]) -> None:
+    for each in objects:
+        for key, item in each.items():
+            if type(item) is str and not item.isascii():
+                each[key] = without_surrogates(item)
+    for array in arrays:
+        for index, item in enumerate(array):
+            if type(item) is str and not item.isascii():
+                array[index] = without_surrogates(item)
 
 
 def _clean_keys(value: dict[str, Any]) -> None:
