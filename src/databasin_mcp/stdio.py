@@ -48,7 +48,7 @@ from mcp_types import (
 )
 from pydantic import BaseModel, ValidationError
 
-from .untrusted import has_surrogate, without_surrogates
+from .untrusted import has_surrogate, surrogates_replaced, without_surrogates
 
 logger = logging.getLogger(__name__)
 
@@ -244,7 +244,7 @@ def encode_message(message: JSONRPCMessage) -> bytes:
     except (ValueError, UnicodeError):  # pydantic's serialisation error for a lone surrogate is a ValueError
         try:
             data = message.model_dump(by_alias=True, exclude_unset=True)
-            text = json.dumps(_without_surrogates_in(data), ensure_ascii=False, separators=(",", ":"))
+            text = json.dumps(surrogates_replaced(data), ensure_ascii=False, separators=(",", ":"))
         except (ValueError, TypeError):
             logger.exception("A message could not be encoded")
             request_id = getattr(message, "id", None)
@@ -255,16 +255,6 @@ def encode_message(message: JSONRPCMessage) -> bytes:
     if not text.isascii():
         text = text.translate(_RAW_LINE_BREAKS)
     return (text + "\n").encode("utf-8")
-
-
-def _without_surrogates_in(value: Any) -> Any:
-    if isinstance(value, str):
-        return without_surrogates(value)
-    if isinstance(value, dict):
-        return {without_surrogates(str(key)): _without_surrogates_in(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_without_surrogates_in(item) for item in value]
-    return value
 
 
 def refusal_message(refusal: Refusal) -> JSONRPCError:
@@ -343,8 +333,9 @@ async def serve_lines(
 
 
 def _worded_for_stop(message: JSONRPCMessage, stop: Stop) -> JSONRPCMessage:
-    """A call cancelled because the server stops is answered saying so (the SDK says "Connection closed")."""
-    if not (stop.requested.is_set() and isinstance(message, JSONRPCError) and message.error.code == CONNECTION_CLOSED):
+    """A call cancelled because a signal stops the server is answered saying so; the SDK says "Connection
+    closed", which is what happened when the client closed stdin."""
+    if not (stop.signal is not None and isinstance(message, JSONRPCError) and message.error.code == CONNECTION_CLOSED):
         return message
     text = (
         f"databasin-mcp is stopping ({stop.reason}); this call was cancelled before it finished, "
