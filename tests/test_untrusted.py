@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import date
 
 import httpx
 import pytest
@@ -12,7 +13,16 @@ import respx
 from databasin_mcp.client import DatabasinClient
 from databasin_mcp.config import Settings
 from databasin_mcp.errors import BadRequestError, BadResponseError
-from databasin_mcp.untrusted import MAX_JSON_DEPTH, NestedTooDeeply, clean_json, has_surrogate, one_line
+from databasin_mcp.untrusted import (
+    MAX_JSON_DEPTH,
+    NestedTooDeeply,
+    clean_json,
+    has_surrogate,
+    holds_surrogate,
+    one_line,
+    printable_lines,
+    surrogates_replaced,
+)
 from tests.conftest import API_TOKEN, API_URL, api_transport
 
 pytestmark = pytest.mark.anyio
@@ -61,6 +71,20 @@ def test_one_line_escapes_each_unsafe_character_visibly(char: str, escaped: str)
 )
 def test_one_line_leaves_ordinary_text_alone(text: str) -> None:
     assert one_line(text) == text
+
+
+def test_printable_lines_keeps_the_newlines_and_escapes_the_rest() -> None:
+    assert printable_lines("title\nrow\rforged\u2028x\n\u202ey") == "title\nrow\\rforged\\u2028x\n\\u202ey"
+    assert printable_lines("plain\nlines") == "plain\nlines"
+
+
+def test_surrogates_are_found_and_replaced_in_any_json_like_value() -> None:
+    clean = {"a": ["b", {"c": 1.5}], "d": None}
+    assert surrogates_replaced(clean) is clean  # nothing to replace: the value itself
+    assert not holds_surrogate(clean)
+    odd = {"k\udc00": ["x\ud83d", {"y": ("t\udfff",)}], "when": date(2026, 1, 2)}  # not plain JSON: walked
+    assert holds_surrogate(odd)
+    assert surrogates_replaced(odd) == {"k\ufffd": ["x\ufffd", {"y": ["t\ufffd"]}], "when": date(2026, 1, 2)}
 
 
 def test_clean_json_replaces_lone_surrogates_in_values_and_keys_and_keeps_pairs() -> None:

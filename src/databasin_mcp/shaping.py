@@ -56,7 +56,8 @@ def plain(value: Any) -> str:
         return "{" + ", ".join(f"{one_line(str(key))}: {plain(item)}" for key, item in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(plain(item) for item in value) + "]"
-    return one_line(str(value))
+    text = str(value)
+    return text if text.isprintable() else one_line(text)  # the check inline: plain() runs for every cell
 
 
 def cell(value: Any, *, max_chars: int = MAX_CELL_CHARS) -> str:
