@@ -8,6 +8,8 @@ databasin-mcp doctor [options]   check the configuration, the API and the token
 from __future__ import annotations
 
 import argparse
+import gc
+import signal
 import sys
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
@@ -81,7 +83,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
     )
 
 
-async def run(settings: Settings, *, sandbox: bool) -> None:
+async def run(settings: Settings, *, sandbox: bool) -> int | None:
+    """Serve until stopped; the signal that stopped the stdio server, if one did."""
     from .serving import serve  # the MCP SDK is imported only when serving, so --help stays fast
 
     async with AsyncExitStack() as stack:
@@ -90,7 +93,7 @@ async def run(settings: Settings, *, sandbox: bool) -> None:
 
             embedded: Any = await stack.enter_async_context(running_sandbox(SandboxConfig(port=0)))
             settings = settings.model_copy(update={"api_url": embedded.url, "token": SecretStr(embedded.token)})
-        await serve(settings)
+        return await serve(settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,13 +114,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     try:
-        anyio.run(lambda: run(settings, sandbox=args.sandbox))
+        stopped_by = anyio.run(lambda: run(settings, sandbox=args.sandbox))
     except ConfigurationError as error:
         print(f"databasin-mcp: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        return 130
-    return 0
+        stopped_by = signal.SIGINT
+    # Served and stopped: spare the exit its garbage collections over every object the SDK made
+    # (measured on 2 busy cores: the process ended 0.4-0.7 s after this point, 0.03 s with it).
+    gc.freeze()
+    if stopped_by == signal.SIGTERM:
+        # Stopped cleanly; now end by the signal, as uvicorn does over HTTP and as process managers expect.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.raise_signal(signal.SIGTERM)
+    return 130 if stopped_by == signal.SIGINT else 0
 
 
 if __name__ == "__main__":

@@ -64,6 +64,7 @@ from .models import (
     WriteResult,
 )
 from .redact import mask_text, remember_secret, remembered_secrets, scrub
+from .untrusted import MAX_JSON_DEPTH, NestedTooDeeply, clean_json, one_line, without_surrogates
 
 if TYPE_CHECKING:
     # Imported where a request is made instead: httpx (and the CLI libraries it pulls in when they are
@@ -80,6 +81,8 @@ _NO_TOKEN = TokenRead(value="", source="no token")
 # Java's long: the largest ID a backend can hold; anything larger is not an ID.
 MAX_ID = 2**63 - 1
 _EXCERPT_CHARS = 200
+_EXCERPT_SCAN_CHARS = 8_000
+_MESSAGE_CHARS = 500
 # Guard against a server that answers 429 with "Retry-After: 0" forever.
 _MAX_RATE_LIMIT_RETRIES = 10
 # No rate limit anyone means lasts longer than a day: a longer wait is a broken header, ignored.
@@ -882,47 +885,71 @@ def _repair_grouped_numbers(text: str) -> str:
 
 
 def _decode_json(raw: bytes, status: int, known_secrets: list[str]) -> Any:
-    """Parse a success body: strict JSON, else JSON with grouped numbers, else a clear error."""
+    """Parse a success body: strict JSON, else JSON with grouped numbers, else a clear error.
+
+    What it gives is safe to keep and show (`untrusted.clean_json`): no lone surrogate, field names on
+    one line, nesting bounded.
+    """
     text = raw.decode("utf-8", errors="replace").strip()
     if not text:
         return None
     try:
-        data = json.loads(text)
-    except ValueError:
         try:
-            data = json.loads(_repair_grouped_numbers(text))
+            data = _loads(text)
         except ValueError:
-            raise BadResponseError(
-                f"The Databasin API answered {status} with a body that is not valid JSON: "
-                f"{_excerpt(text, known_secrets)}"
-            ) from None
-    # The real backend sometimes sends JSON encoded twice: a string whose content is JSON.
-    if isinstance(data, str) and data.lstrip()[:1] in ("{", "["):
-        with contextlib.suppress(ValueError):
-            data = json.loads(data)
-    return data
+            try:
+                data = _loads(_repair_grouped_numbers(text))
+            except ValueError:
+                raise BadResponseError(
+                    f"The Databasin API answered {status} with a body that is not valid JSON: "
+                    f"{_excerpt(text, known_secrets)}"
+                ) from None
+        # The real backend sometimes sends JSON encoded twice: a string whose content is JSON.
+        if isinstance(data, str) and data.lstrip()[:1] in ("{", "["):
+            with contextlib.suppress(ValueError):
+                text, data = data, _loads(data)
+        return clean_json(data, raw_text=text)
+    except NestedTooDeeply:
+        raise BadResponseError(
+            f"The Databasin API answered {status} with JSON nested more than {MAX_JSON_DEPTH} levels deep; "
+            "it was not read."
+        ) from None
+
+
+def _loads(text: str) -> Any:
+    """json.loads, with a body too deep for its recursion reported as NestedTooDeeply (not RecursionError)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise NestedTooDeeply from None
 
 
 def _excerpt(text: str, known_secrets: list[str]) -> str:
-    """At most the first 200 characters of a body, HTML tags, entities and runs of whitespace removed."""
-    # Entities decoded before masking: an error page quotes JSON as {&quot;password&quot;: ...}.
-    plain = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]*>", " ", text))).strip()
-    plain = mask_text(plain, known_secrets)
+    """At most the first 200 characters of a body on one line, HTML tags, entities and runs of whitespace removed."""
+    # Entities decoded before masking: an error page quotes JSON as {&quot;password&quot;: ...}. Only the
+    # start is masked (a hostile 20 MB body would take seconds): far more than the excerpt, so a secret
+    # that the 200-character cut runs through is still whole when it is masked.
+    plain = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]*>", " ", text[:_EXCERPT_SCAN_CHARS]))).strip()
+    plain = one_line(mask_text(plain, known_secrets))
     return plain if len(plain) <= _EXCERPT_CHARS else plain[: _EXCERPT_CHARS - 1] + "…"
 
 
 def _error_text(raw: bytes, known_secrets: list[str]) -> tuple[str | None, str]:
-    """(the API's own `message`, or None; a short excerpt of the body) for an error answer."""
+    """(the API's own `message` on one line, or None; a short excerpt of the body) for an error answer."""
     text = raw.decode("utf-8", errors="replace").strip()
     try:
         data = json.loads(text) if text else None
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if isinstance(data, dict):
         for key in ("message", "error", "detail"):
             value = data.get(key)
             if isinstance(value, str) and value.strip():
-                return mask_text(value.strip(), known_secrets), ""
+                # A message is prose: its line breaks become spaces; what else could hide or forge text is escaped.
+                words = " ".join(without_surrogates(value[:_EXCERPT_SCAN_CHARS]).split())
+                said = one_line(mask_text(words, known_secrets))
+                # An API's message is a sentence or two; a longer one would flood the agent's context.
+                return (said if len(said) <= _MESSAGE_CHARS else said[: _MESSAGE_CHARS - 1] + "…"), ""
     return None, _excerpt(text, known_secrets)
 
 

@@ -322,14 +322,14 @@ class Operations:
                 found = existing[0]
                 self._unanswered_creates.pop(pending_key, None)
                 return Answer(
-                    f"Not created: {project} already has connector {found.connectorID} named "
-                    f"{found.connectorName!r} ({found.connectorType}). Use connector_id={found.connectorID}, "
+                    f"Not created: {plain(project)} already has connector {found.connectorID} named "
+                    f"{found.connectorName!r} ({plain(found.connectorType)}). Use connector_id={found.connectorID}, "
                     "or pass allow_duplicate=true to create another.",
                     {"created": False, "connector_id": found.connectorID, "duplicate": True},
                 )
             if (waited := self._waiting_create(pending_key)) is not None:
                 return Answer(
-                    f"Not created: a create of {name!r} in {project} got no answer {waited:.0f} s ago and may "
+                    f"Not created: a create of {name!r} in {plain(project)} got no answer {waited:.0f} s ago and may "
                     f"still go through. Check with find_connectors(query={name!r}) in a minute, or pass "
                     "allow_duplicate=true to create another.",
                     {"created": False, "connector_id": None, "pending": True},
@@ -351,14 +351,15 @@ class Operations:
         new_id = result.connectorID
         if new_id is None:
             return Answer(
-                f"Created {name!r} in {project}, but the API did not return its ID "
-                f"({result.message or 'no message'}). Find it with find_connectors(query={name!r}).",
+                f"Created {name!r} in {plain(project)}, but the API did not return its ID "
+                f"({plain(result.message or 'no message')}). Find it with find_connectors(query={name!r}).",
                 {"created": True, "connector_id": None},
             )
-        lines = [f"Created connector {new_id} {name!r} ({connector_type}) in {project}."]
+        lines = [f"Created connector {new_id} {name!r} ({plain(connector_type)}) in {plain(project)}."]
         if not members:
             lines.append(
-                f"It is the first connector in {project}: if that is unexpected, check the ID with list_projects."
+                f"It is the first connector in {plain(project)}: if that is unexpected, "
+                "check the ID with list_projects."
             )
         data: dict[str, Any] = {"created": True, "connector_id": new_id}
         if test:
@@ -373,8 +374,8 @@ class Operations:
         institutions = sorted({str(c.institutionID) for c in members if c.institutionID is not None})
         if institutions and str(institution_id) not in institutions:
             raise InvalidArgumentError(
-                f"institution_id: {project} belongs to institution {' and '.join(institutions)}; "
-                f"pass institution_id={institutions[0]}. Nothing was created."
+                f"institution_id: {plain(project)} belongs to institution {plain(' and '.join(institutions))}; "
+                f"pass institution_id={plain(institutions[0])}. Nothing was created."
             )
         if members:
             return
@@ -427,7 +428,7 @@ class Operations:
             self.cache.clear()
         body = changes.to_body()
         diffs: dict[str, dict[str, Any]] = {}
-        lines = [f"Updated connector {connector_id} ({before.get('connectorName')}):"]
+        lines = [f"Updated connector {connector_id} ({plain(before.get('connectorName'))}):"]
         for api_name, after in body.items():
             secret = api_name == "connectorPassword"
             old = MASK if secret else before.get(api_name)
@@ -437,7 +438,7 @@ class Operations:
             lines.append(f"{api_name}: {_show(old)} → {_show(new)}{suffix}")
         if namesakes:
             ids = ", ".join(str(c.connectorID) for c in namesakes)
-            lines.append(f"Note: {before['internalID']} has another connector with this name: {ids}.")
+            lines.append(f"Note: {plain(before['internalID'])} has another connector with this name: {ids}.")
         return Answer("\n".join(lines), {"connector_id": connector_id, "changes": diffs})
 
     async def _namesakes(self, before: Mapping[str, Any], new_name: str | None) -> list[Connector]:
@@ -457,7 +458,7 @@ class Operations:
         connector = await self._connector(connector_id, before="deleted")
         what = (
             f"connector {connector_id} {connector.connectorName!r} "
-            f"({connector.connectorType}, project {connector.internalID})"
+            f"({plain(connector.connectorType)}, project {plain(connector.internalID)})"
         )
         summary = {
             "connector_id": connector_id,
@@ -494,15 +495,15 @@ class Operations:
     async def test_connector(self, *, connector_id: int, details: bool = False) -> Answer:
         result = await self.client.test_connector(connector_id)
         outcome = "passed" if result.success else "FAILED"
-        line = f"Connector {connector_id} test {outcome}: {result.message or result.status or 'no message'}"
+        line = f"Connector {connector_id} test {outcome}: {plain(result.message or result.status or 'no message')}"
         if result.error and result.error.casefold() not in line.casefold():
-            line += f" ({result.error})"  # unless the message already said it
+            line += f" ({plain(result.error)})"  # unless the message already said it
         duration = (result.details or {}).get("testDuration")
         if result.success and duration and not details:
-            line += f" in {duration}"
+            line += f" in {plain(duration)}"
         lines = [line]
         if details and result.details:
-            lines += [f"{key}: {value}" for key, value in result.details.items()]
+            lines += [f"{plain(key)}: {plain(value)}" for key, value in result.details.items()]
         data: dict[str, Any] = {
             "connector_id": connector_id,
             "success": result.success,
@@ -540,7 +541,7 @@ class Operations:
         known = ", ".join(counted(n, noun) for noun, n in counts.items() if n is not None)
         text = f"Refreshed metadata of connector {connector_id}: {known or 'no counts returned'}."
         if result.message and "refresh" not in result.message.lower():
-            text += f" {result.message}"
+            text += f" {plain(result.message)}"
         return Answer(text, {"connector_id": connector_id, **counts, "message": result.message})
 
     # --- metadata ----------------------------------------------------------------------------------

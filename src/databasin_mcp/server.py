@@ -11,7 +11,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
-from mcp_types import CallToolResult, InputRequiredResult
+from mcp_types import CallToolResult, InputRequiredResult, TextContent
 from pydantic import ValidationError
 
 from . import __version__
@@ -21,6 +21,7 @@ from .config import Settings
 from .errors import ConfigurationError
 from .operations import Operations
 from .tools import GROUPS, TOOL_NAMES, TOOLS, ToolSpec, error_result
+from .untrusted import holds_surrogate, one_line, printable_lines, surrogates_replaced
 
 if TYPE_CHECKING:
     import httpx
@@ -48,15 +49,32 @@ class DatabasinServer(MCPServer[Operations]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Operations, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
+        result = await self._call_tool(name, arguments, context)
+        # The last guard before the writer: whatever a tool answered, it can be written, as the lines it means.
+        return writable(result) if isinstance(result, CallToolResult) else result
+
+    async def _call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Operations, Any] | None
+    ) -> CallToolResult | InputRequiredResult:
         allowed = self.arguments_by_tool.get(name)
-        if allowed is not None:
-            unknown = sorted(set(arguments) - allowed)
-            if unknown:
-                # A typo (projectId) must not be silently ignored: the call would do something else.
-                return error_result(
-                    f"Unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} for {name}; "
-                    f"it takes: {', '.join(sorted(allowed))}."
-                )
+        if allowed is None:
+            return error_result(f"Unknown tool: {one_line(name)}")
+        unknown = sorted(set(arguments) - allowed)
+        if unknown:
+            # A typo (projectId) must not be silently ignored: the call would do something else.
+            return error_result(
+                f"Unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(map(one_line, unknown))} "
+                f"for {name}; it takes: {', '.join(sorted(allowed))}."
+            )
+        # Half a UTF-16 pair cannot be sent to the API (nor written back): refused, naming the argument.
+        unencodable = [argument for argument, value in arguments.items() if holds_surrogate(value)]
+        if unencodable:
+            several = len(unencodable) > 1
+            return error_result(
+                f"Invalid argument{'s' if several else ''}: {', '.join(unencodable)} "
+                f"{'are' if several else 'is'} not valid Unicode: {'each holds' if several else 'it holds'} a lone "
+                "surrogate (half of a UTF-16 pair, such as \\ud83d); send whole characters. Fix and call again."
+            )
         try:
             return await super().call_tool(name, arguments, context)
         except UnexpectedToolError as error:
@@ -71,15 +89,34 @@ class DatabasinServer(MCPServer[Operations]):
             raise
 
 
+def writable(result: CallToolResult) -> CallToolResult:
+    """`result` with lone surrogates replaced (they cannot be encoded) and each text line made one line.
+
+    Text from the upstream is made safe where it is decoded and shaped; this guards everything else
+    (an echoed argument, a message an operation words itself), so the writer can never fail on content.
+    """
+    blocks = [
+        block.model_copy(update={"text": printable_lines(block.text)}) if isinstance(block, TextContent) else block
+        for block in result.content
+    ]
+    structured = result.structured_content
+    return result.model_copy(
+        update={
+            "content": blocks,
+            "structured_content": None if structured is None else surrogates_replaced(structured),
+        }
+    )
+
+
 def describe_invalid_arguments(error: ValidationError) -> str:
-    """Which arguments are wrong and why, without their values (a value may be a password)."""
+    """Which arguments are wrong and why, without their values (a value may be a password), on one line."""
     problems = []
     for item in error.errors(include_url=False, include_input=False):
-        where = ".".join(str(part) for part in item["loc"])
+        where = one_line(".".join(str(part) for part in item["loc"]))
         if item["type"] == "missing":
             problems.append(f"{where} is required")
         else:
-            problems.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
+            problems.append(f"{where}: {one_line(item['msg'].removeprefix('Value error, '))}")
     plural = "s" if len(problems) > 1 else ""
     return f"Invalid argument{plural}: {'; '.join(problems)}. Fix and call again."
 

@@ -31,13 +31,14 @@ SHUTDOWN_GRACE_SECONDS = 1
 ACCEPT_BACKLOG = 64
 
 
-async def serve(settings: Settings) -> None:
-    """Serve the MCP server on the configured transport until stopped."""
+async def serve(settings: Settings) -> int | None:
+    """Serve the MCP server on the configured transport until stopped; the signal that stopped stdio, if one did."""
     check_http_exposure(settings)
     server = create_server(settings)
     if settings.transport == "stdio":
-        await server.run_stdio_async()
-        return
+        from .stdio import run_stdio
+
+        return await run_stdio(server)
     app = http_app(server, settings)
     limits = fit_to_descriptors(ConnectionLimits.from_settings(settings), ACCEPT_BACKLOG)
     # Bind first so the real port is known (port 0 picks a free one) and connections queue
@@ -67,6 +68,7 @@ async def serve(settings: Settings) -> None:
         backlog=ACCEPT_BACKLOG,
     )
     await _Server(config, app).serve(sockets=[listener])
+    return None
 
 
 def bind_socket(host: str, port: int) -> CappedListener:

@@ -7,6 +7,10 @@ CSV line per row. Measured with Claude's tokenizer (benchmarks/RESULTS.md),
 CSV rows cost the same as TSV rows and as TOON's tables, less than Markdown
 tables, and a third to a half of pretty JSON; the title line is what paging
 costs.
+
+Every line written here is one line, whatever the values, field names and
+echoed arguments hold: `untrusted.one_line` escapes what could end a line or
+hide text, so an upstream value can never forge a line of the answer.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidArgumentError
+from .untrusted import one_line
 
 ALL_FIELDS = "*"
 # A listing cell longer than this is cut: an agent wanting the whole value reads the record.
 MAX_CELL_CHARS = 160
+# Room a listing keeps under the cap for its title and its cut note, which are written once the rows are chosen.
+_TITLE_ROOM = 300
 _NEEDS_QUOTES = re.compile(r'[",\n\r]|^\s|\s$')
 
 
@@ -37,20 +44,24 @@ class Answer:
 
 
 def plain(value: Any) -> str:
-    """One value as text on one line: empty for null, true/false, nested values without JSON noise."""
+    """One value as text on one line: empty for null, true/false, nested values without JSON noise.
+
+    What could end the line or hide text is escaped visibly ("\\n", "\\u2028"), keys of nested values too.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{key}: {plain(item)}" for key, item in value.items()) + "}"
+        return "{" + ", ".join(f"{one_line(str(key))}: {plain(item)}" for key, item in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(plain(item) for item in value) + "]"
-    return str(value).replace("\r\n", " ").replace("\n", " ")
+    text = str(value)
+    return text if text.isprintable() else one_line(text)  # the check inline: plain() runs for every cell
 
 
 def cell(value: Any, *, max_chars: int = MAX_CELL_CHARS) -> str:
-    """One value as a CSV cell: cut to `max_chars`, quoted only when it must be."""
+    """One value (or a field name) as a CSV cell: one line, cut to `max_chars`, quoted only when it must be."""
     text = plain(value)
     if len(text) > max_chars:
         text = text[: max_chars - 1] + "…"
@@ -179,43 +190,95 @@ def listing(
     page_rows = rows[offset : offset + limit]
     titled = in_title if in_title is not None and in_title.name in fields else None
     columns = [name for name in fields if titled is None or name != titled.name]
-    header = ",".join(columns)
+    room = max_chars - _TITLE_ROOM
+    # A header that would take more than half the room leaves its last columns out of the text (not the data).
+    header_cells = _fitting([cell(name) for name in columns], room // 2)
+    columns_cut = len(columns) - len(header_cells)
+    columns = columns[: len(header_cells)]
+    header = ",".join(header_cells)
     lines = [",".join(cell(row.get(name)) for name in columns) for row in page_rows]
 
-    # Cut whole rows until the text fits, leaving room for the title and the cut note.
-    budget = max_chars - len(header) - 300
-    shown = len(lines)
-    used = sum(len(line) + 1 for line in lines)
-    while shown and used > budget:
-        shown -= 1
-        used -= len(lines[shown]) + 1
-    truncated = shown < len(lines)
+    # Whole rows while they fit; a first row wider than the room is shown with its cells cut, so that
+    # paging always moves on (a page of no rows would say "next: offset=" this same offset forever).
+    budget = room - len(header) - 1
+    shown = 0
+    used = 0
+    while shown < len(lines) and used + len(lines[shown]) + 1 <= budget:
+        used += len(lines[shown]) + 1
+        shown += 1
+    squeezed = shown == 0 and bool(lines)
+    if squeezed:
+        lines[0] = _squeezed(page_rows[0], columns, budget)
+        shown = 1
 
-    page = Page(total=total, offset=offset, limit=limit, shown=shown)
-    said_once = titled.note(page_rows[:shown]) if titled is not None and shown else ""
-    note = "; ".join(part for part in (aside, said_once) if part)
-    title = _title(noun, page, scope, matched_of, filter_note, note, more)
-    text_lines = [title]
-    if page.shown:
-        text_lines += [header, *lines[:shown]]
-    elif total == 0 and empty_hint:
-        text_lines.append(empty_hint)
-    if truncated:
-        text_lines.append(
-            f"… cut to {shown} rows by the {number(max_chars)}-character cap: ask for fewer fields or "
-            f"limit={max(shown, 1)}" + ("" if more else f"; next: offset={offset + shown}")
-        )
-    data: dict[str, Any] = {
-        "items": [{name: row.get(name) for name in fields} for row in page_rows[:shown]],
-        "fields": list(fields),
-        "omitted_fields": list(left_out),
-        "total": total,
-        "offset": offset,
-        "limit": limit,
-        "next_offset": None if more else page.next_offset,
-        "truncated": truncated,
-    }
-    return Answer("\n".join(text_lines), data)
+    def render(shown: int) -> Answer:
+        page = Page(total=total, offset=offset, limit=limit, shown=shown)
+        rows_cut = shown < len(lines)
+        said_once = titled.note(page_rows[:shown]) if titled is not None and shown else ""
+        note = "; ".join(part for part in (aside, said_once) if part)
+        text_lines = [_title(noun, page, scope, matched_of, filter_note, note, more)]
+        if page.shown:
+            text_lines += [header, *lines[:shown]]
+        elif total == 0 and empty_hint:
+            text_lines.append(empty_hint)
+        if rows_cut or squeezed or columns_cut:
+            text_lines.append(_cut_note(shown, rows_cut, squeezed, columns_cut, max_chars, offset, more))
+        data: dict[str, Any] = {
+            "items": [{name: row.get(name) for name in fields} for row in page_rows[:shown]],
+            "fields": list(fields),
+            "omitted_fields": list(left_out),
+            "total": total,
+            "offset": offset,
+            "limit": limit,
+            "next_offset": None if more else page.next_offset,
+            "truncated": rows_cut or squeezed or bool(columns_cut),
+        }
+        return Answer("\n".join(one_line(line) for line in text_lines), data)
+
+    answer = render(shown)
+    # The title and the note were only estimated: a long one (scope, filters, inactive IDs) costs rows.
+    while len(answer.text) > max_chars and shown > 1:
+        shown -= 1
+        answer = render(shown)
+    return answer
+
+
+def _fitting(cells: list[str], room: int) -> list[str]:
+    """The leading cells whose CSV line fits in `room` characters; always at least one."""
+    used = -1
+    for count, text in enumerate(cells):
+        used += len(text) + 1
+        if used > room and count:
+            return cells[:count]
+    return cells
+
+
+def _squeezed(row: Mapping[str, Any], columns: Sequence[str], budget: int) -> str:
+    """One row cut to fit `budget` characters: every cell cut to the same width, then the line if need be."""
+    width = max(1, (budget - len(columns) + 1) // max(len(columns), 1))
+    while True:
+        line = ",".join(cell(row.get(name), max_chars=width) for name in columns)
+        if len(line) <= budget or width == 1:
+            break
+        width = max(1, width // 2)
+    return line if len(line) <= budget else line[: max(budget - 1, 0)] + "…"
+
+
+def _cut_note(
+    shown: int, rows_cut: bool, squeezed: bool, columns_cut: int, max_chars: int, offset: int, more: str
+) -> str:
+    """'… cut to 12 rows by the 20,000-character cap: ask for fewer fields or limit=12; next: offset=12'."""
+    cuts = []
+    if columns_cut:
+        cuts.append(f"{counted(columns_cut, 'columns')} left out")
+    if rows_cut:
+        cuts.append(f"cut to {counted(shown, 'rows')}")
+    if squeezed:
+        cuts.append("its cells shortened" if rows_cut else "the row's cells shortened")
+    advice = "ask for fewer fields" + (f" or limit={shown}" if rows_cut and not squeezed else "")
+    onwards = f"; next: offset={offset + shown}" if rows_cut and not more else ""
+    said = ", ".join(cuts) + ("," if len(cuts) > 1 else "")
+    return f"… {said} by the {number(max_chars)}-character cap: {advice}{onwards}"
 
 
 def _title(noun: str, page: Page, scope: str, matched_of: int | None, filter_note: str, note: str, more: str) -> str:
@@ -245,7 +308,7 @@ def record(title: str, values: Mapping[str, Any], *, max_chars: int, notes: Sequ
     if empty:
         lines.append(f"empty: {', '.join(empty)}")
     lines += notes
-    return Answer(cap_text("\n".join(lines), max_chars), {})
+    return Answer(cap_text("\n".join(one_line(line) for line in lines), max_chars), {})
 
 
 def cap_text(text: str, max_chars: int) -> str:

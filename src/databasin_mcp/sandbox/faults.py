@@ -18,8 +18,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .config import SandboxConfig
 from .errors import error_body
 
-# "body" answers with a given JSON body; "headers" lets the endpoint answer and adds headers to its answer.
-FAULT_KINDS = ("status", "html", "invalid_json", "huge", "delay", "drop", "empty", "body", "headers")
+# "body" answers with a given JSON body; "raw" with given text, sent as it is (a lone surrogate escape included);
+# "headers" lets the endpoint answer and adds headers to its answer.
+FAULT_KINDS = ("status", "html", "invalid_json", "huge", "delay", "drop", "empty", "body", "raw", "headers")
 HTML_502_BODY = b"<html><body><h1>502 Bad Gateway</h1></body></html>"
 INVALID_JSON_BODY = b'{"connectorID": 1, "connectorName": '
 BURST_LENGTH = 3  # consecutive 429s in one random burst
@@ -40,38 +41,46 @@ class FaultAction:
     size: int = 0  # huge only: body size in bytes ("bytes" in the script)
     seconds: float = 0.0  # delay only
     body: Any = None  # body only: the JSON answered
+    raw: str = ""  # raw only: the text answered, e.g. JSON with a lone surrogate escape ("\\ud83d")
     headers: tuple[tuple[str, str], ...] = ()  # added to the answer (any kind that answers, and "headers")
 
     @classmethod
-    def parse(cls, raw: Any) -> FaultAction:
+    def parse(cls, entry: Any) -> FaultAction:
         """Read one script entry such as ``{"status": 503}`` or ``{"kind": "huge", "bytes": 50000000}``."""
-        if not isinstance(raw, dict):
-            raise FaultScriptError(f"fault action must be an object, not {raw!r}")
-        kind = raw.get("kind", "status")
+        if not isinstance(entry, dict):
+            raise FaultScriptError(f"fault action must be an object, not {entry!r}")
+        kind = entry.get("kind", "status")
         if kind not in FAULT_KINDS:
             raise FaultScriptError(f"unknown fault kind {kind!r}; expected one of {', '.join(FAULT_KINDS)}")
-        if kind == "body" and "body" not in raw:
+        if kind == "body" and "body" not in entry:
             raise FaultScriptError('fault "body" needs a "body" (any JSON value)')
-        headers = _headers(raw.get("headers", {}))
+        text = entry.get("raw", "")
+        if not isinstance(text, str) or (kind == "raw" and "raw" not in entry):
+            raise FaultScriptError('fault "raw" needs a "raw" string: the text to answer with')
+        headers = _headers(entry.get("headers", {}))
         if kind == "headers" and not headers:
             raise FaultScriptError('fault "headers" needs "headers": {"Name": "value", ...}')
         default_status = {"html": 502, "empty": 502, "status": None}.get(kind, 200)
-        status = raw.get("status", default_status)
+        status = entry.get("status", default_status)
         if not isinstance(status, int) or not 200 <= status <= 599:
             raise FaultScriptError(f"fault {kind!r} needs an HTTP status between 200 and 599")
         return cls(
             kind=kind,
             status=status,
-            retry_after=_number(raw, "retry_after", 1, int),
-            reset_in=_number(raw, "reset_in", None, float),
-            size=_number(raw, "bytes", 50_000_000, int),
-            seconds=_number(raw, "seconds", 1.0, float),
-            body=raw.get("body"),
+            retry_after=_number(entry, "retry_after", 1, int),
+            reset_in=_number(entry, "reset_in", None, float),
+            size=_number(entry, "bytes", 50_000_000, int),
+            seconds=_number(entry, "seconds", 1.0, float),
+            body=entry.get("body"),
+            raw=text,
             headers=headers,
         )
 
     def describe(self) -> dict[str, Any]:
-        return asdict(self)
+        described = asdict(self)
+        # Listable as JSON even when the raw text holds a lone surrogate (shown as its \\udXXX escape).
+        described["raw"] = self.raw.encode("utf-8", "backslashreplace").decode("utf-8")
+        return described
 
 
 def _headers(raw: Any) -> tuple[tuple[str, str], ...]:
@@ -186,6 +195,11 @@ def fault_responder(action: FaultAction) -> ASGIApp:
         return response
     if action.kind == "body":
         return JSONResponse(action.body, status_code=action.status, headers=extra)
+    if action.kind == "raw":
+        # surrogatepass: a real lone surrogate in the script goes out as the invalid UTF-8 a broken encoder makes.
+        return Response(
+            action.raw.encode("utf-8", "surrogatepass"), status_code=action.status, media_type="application/json"
+        )
     if action.kind == "html":
         return Response(HTML_502_BODY, status_code=action.status, media_type="text/html", headers=extra)
     if action.kind == "invalid_json":
