@@ -35,5 +35,6 @@ async def test_a_real_lone_surrogate_in_a_raw_fault_is_sent_as_the_bytes_a_broke
 async def test_a_raw_fault_needs_a_string(client: httpx.AsyncClient) -> None:
     refused = await client.post("/_sandbox/faults", json={"script": [{"kind": "raw", "raw": {"a": 1}}]})
     assert refused.status_code == 400
-    assert refused.json()["message"] == 'Invalid fault script: fault "raw" needs a "raw" string: the text to answer with'
-
+    assert (
+        refused.json()["message"] == 'Invalid fault script: fault "raw" needs a "raw" string: the text to answer with'
+    )
