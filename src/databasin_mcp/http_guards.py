@@ -1,7 +1,8 @@
 """ASGI middleware around the HTTP transports: who may call, how long a body may take, and how a response ends.
 
 BearerAuth requires the MCP auth token; RefuseForeignHosts answers a foreign Host or Origin before the MCP
-SDK's SSE endpoint sees it; BodyDeadline answers 408 to a request body that does not arrive in time; and
+SDK's SSE endpoint sees it; BodyDeadline answers 408 to a request body that does not arrive in time;
+NoEchoedInput keeps the SDK's answer to a malformed request from quoting the request back; and
 ShutdownGuard makes every response end complete when the server shuts down with calls in flight, with an
 error for each JSON-RPC request that was still waiting for its answer.
 """
@@ -135,6 +136,59 @@ class _BodyWithin:
         # client has gone, which is as much of the body as will come.
         await anyio.lowlevel.checkpoint()
         return {"type": "http.disconnect"}
+
+
+class NoEchoedInput:
+    """ASGI middleware: a 400 JSON-RPC error never quotes the request back.
+
+    The MCP SDK answers a malformed request with pydantic's full message, which repeats the values it
+    refused (`input_value=...`): whatever the request held, a password included, would come back in the
+    answer and in any log of it. The reasons stay; the quoted values go.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def answer(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 400:
+                held.append(message)  # the body decides what the head says (its length)
+                return
+            if held and message["type"] == "http.response.body":
+                held.append(message)
+                if message.get("more_body", False):
+                    return
+                start, *bodies = held
+                held.clear()
+                body = _without_echoed_input(b"".join(part.get("body", b"") for part in bodies))
+                headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+                await send({**start, "headers": [*headers, (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, answer)
+
+
+# pydantic's "  Field required [type=missing, input_value={...}, input_type=dict]": the bracket quotes the input.
+_QUOTED_INPUT = re.compile(r" \[type=[^\n]*")
+
+
+def _without_echoed_input(body: bytes) -> bytes:
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return body
+    error = answer.get("error") if isinstance(answer, dict) else None
+    if not isinstance(error, dict) or not isinstance(error.get("message"), str):
+        return body
+    error["message"] = _QUOTED_INPUT.sub("", error["message"])
+    return json.dumps(answer).encode()
 
 
 class ShutdownGuard:

@@ -14,7 +14,14 @@ from starlette.types import ASGIApp
 
 from .config import Settings, load_settings
 from .errors import ConfigurationError
-from .http_guards import BearerAuth, BodyDeadline, RedundantShutdownWarnings, RefuseForeignHosts, ShutdownGuard
+from .http_guards import (
+    BearerAuth,
+    BodyDeadline,
+    NoEchoedInput,
+    RedundantShutdownWarnings,
+    RefuseForeignHosts,
+    ShutdownGuard,
+)
 from .http_protocol import CappedListener, ConnectionLimits, GuardedH11Protocol, fit_to_descriptors
 from .log import configure_logging
 from .server import DatabasinServer, create_server
@@ -121,7 +128,7 @@ def http_app(server: DatabasinServer, settings: Settings) -> ShutdownGuard:
         )
     if settings.auth_token is not None:
         app = BearerAuth(app, settings.auth_token.get_secret_value())
-    guard = ShutdownGuard(BodyDeadline(app, settings.body_timeout))
+    guard = ShutdownGuard(BodyDeadline(NoEchoedInput(app), settings.body_timeout))
     logging.getLogger("mcp.shared.jsonrpc_dispatcher").addFilter(RedundantShutdownWarnings(guard))
     return guard
 

@@ -255,3 +255,27 @@ async def test_sse_refuses_a_body_over_1_mb_and_keeps_serving(sandbox: Sandbox) 
         async with mcp_client("sse", server.url) as client:
             result = await call(client, "get_connector", {"connector_id": 104})
         assert text(result).splitlines()[1] == "connectorName: Café Orders"
+
+
+PLANTED = "Pl4nted-S3cret-Value"
+
+
+@pytest.mark.parametrize(
+    "malformed",
+    [
+        {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": [{"password": PLANTED}]},
+        [{"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"arguments": {"password": PLANTED}}}],
+        {"jsonrpc": "1.0", "id": 7, "method": "tools/call", "params": {"arguments": {"password": PLANTED}}},
+    ],
+    ids=["params as an array", "a batch", "jsonrpc 1.0"],
+)
+async def test_a_malformed_request_is_refused_without_quoting_it_back(sandbox: Sandbox, malformed: object) -> None:
+    with http_server(sandbox.env(), "streamable-http") as server:
+        async with httpx.AsyncClient(timeout=HTTP_TIMEOUT) as http:
+            answered = await http.post(server.url, json=malformed, headers=MCP_HEADERS)
+    assert answered.status_code == 400
+    error = answered.json()["error"]
+    assert error["message"].startswith("Validation error: ")
+    assert PLANTED not in answered.text
+    assert "input_value" not in answered.text
+    assert int(answered.headers["content-length"]) == len(answered.content)
