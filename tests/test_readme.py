@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 import pytest
+import uvicorn
 
 from databasin_mcp.__main__ import build_parser
 from databasin_mcp.cli.commands import cli as cli_root
@@ -53,6 +54,7 @@ def test_every_documented_variable_and_flag_exists() -> None:
     parsers = (build_parser(), sandbox_parser())
     flags = {option for parser in parsers for action in parser._actions for option in action.option_strings}
     flags |= click_options(cli_root)
+    flags |= click_options(uvicorn.main)  # the load-balancer recipe runs uvicorn's own command line
     assert set(re.findall(r"`(--[a-z0-9-]+)", text)) - flags == set()
 
 
