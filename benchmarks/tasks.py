@@ -186,7 +186,12 @@ class AgentSession:
 @asynccontextmanager
 async def agent_session(sandbox: RunningSandbox) -> AsyncIterator[AgentSession]:
     """Our server, in-process (the MCP SDK's in-memory client), pointed at `sandbox`, cache off."""
-    settings = Settings(api_url=sandbox.url, token=sandbox.token, cache_ttl=0)  # type: ignore[arg-type]
+    settings = Settings(
+        api_url=sandbox.url,
+        token=sandbox.token,  # type: ignore[arg-type]
+        cache_ttl=0,
+        structured_output=True,
+    )
     recorder = RecordingTransport()
     async with Client(create_server(settings, transport=recorder)) as client:
         yield AgentSession(client, recorder)

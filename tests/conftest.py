@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ import respx
 from mcp import Client
 from respx.models import AllMockedAssertionError
 
+from databasin_mcp import redact
 from databasin_mcp.config import Settings
 from databasin_mcp.server import DatabasinServer, create_server
 
@@ -20,6 +21,15 @@ from databasin_mcp.server import DatabasinServer, create_server
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def forgotten_secrets() -> Iterator[None]:
+    """Secrets a test's server remembered (passwords sent, values leaked) are masked for the life of a
+    process; a test's planted "secret" must not mask another test's ordinary values."""
+    saved = redact.remembered_state()
+    yield
+    redact.restore_remembered_state(saved)
 
 
 @pytest.fixture(autouse=True)
@@ -66,10 +76,19 @@ ServerFactory = Callable[..., DatabasinServer]
 
 @pytest.fixture
 def make_server(router: respx.Router) -> ServerFactory:
-    """Build the real server (real client, real tools) with the API replaced by `router`."""
+    """Build the real server (real client, real tools) with the API replaced by `router`.
+
+    With structured output on, so that tests can read an answer's data as well as its text; the default
+    (text only, what real clients forward to the model) is tested in tests/test_structured_output.py.
+    """
 
     def build(**settings: Any) -> DatabasinServer:
-        values: dict[str, Any] = {"api_url": API_URL, "token": API_TOKEN, "retry_backoff": 0} | settings
+        values: dict[str, Any] = {
+            "api_url": API_URL,
+            "token": API_TOKEN,
+            "retry_backoff": 0,
+            "structured_output": True,
+        } | settings
         return create_server(Settings(**values), transport=api_transport(router))
 
     return build

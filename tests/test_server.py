@@ -20,6 +20,7 @@ from .conftest import ServerFactory
 pytestmark = pytest.mark.anyio
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
+OUTPUT_SCHEMAS_SNAPSHOT = Path(__file__).parent / "snapshots" / "output-schemas.json"
 WRITE_TOOLS = {"create_connector", "update_connector", "delete_connector", "refresh_connector_metadata"}
 
 
@@ -28,16 +29,27 @@ async def tool_list(client: Client) -> list[dict[str, Any]]:
     return [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]
 
 
-async def test_the_tool_list_matches_the_snapshot(mcp: Client) -> None:
+def matches_snapshot(current: Any, snapshot: Path) -> bool:
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        snapshot.parent.mkdir(exist_ok=True)
+        snapshot.write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return bool(current == json.loads(snapshot.read_text(encoding="utf-8")))
+
+
+async def test_the_tool_list_matches_the_snapshot(make_server: ServerFactory) -> None:
     """A changed name, description, schema or annotation must show up as a reviewed diff.
 
     After an intended change: UPDATE_SNAPSHOTS=1 make test, then review `git diff tests/snapshots`.
     """
-    current = await tool_list(mcp)
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        SNAPSHOT.parent.mkdir(exist_ok=True)
-        SNAPSHOT.write_text(json.dumps(current, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    assert current == json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    async with Client(make_server(structured_output=False)) as client:
+        assert matches_snapshot(await tool_list(client), SNAPSHOT)
+
+
+async def test_the_output_schemas_match_their_snapshot(make_server: ServerFactory) -> None:
+    """With structured output on, each tool also declares what its structuredContent holds."""
+    async with Client(make_server(structured_output=True)) as client:
+        schemas = {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
+    assert matches_snapshot(schemas, OUTPUT_SCHEMAS_SNAPSHOT)
 
 
 async def test_every_tool_is_annotated(mcp: Client) -> None:

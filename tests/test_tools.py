@@ -501,7 +501,7 @@ async def test_create_posts_once_and_names_the_new_connector(
     result = await mcp.call_tool("create_connector", CREATE_ARGS)
 
     assert text(result) == "Created connector 789 'Orders Postgres' (RDBMS) in proj-001."
-    assert result.structured_content == {"created": True, "connector_id": 789}
+    assert result.structured_content == {"summary": text(result), "created": True, "connector_id": 789}
     assert create.call_count == 1
     assert json.loads(create.calls.last.request.content) == {
         "connectorName": "Orders Postgres",
@@ -555,7 +555,12 @@ async def test_a_retried_create_answers_with_the_existing_connector(
         "Not created: proj-001 already has connector 101 named 'Production MySQL' (RDBMS). "
         "Use connector_id=101, or pass allow_duplicate=true to create another."
     )
-    assert result.structured_content == {"created": False, "connector_id": 101, "duplicate": True}
+    assert result.structured_content == {
+        "summary": text(result),
+        "created": False,
+        "connector_id": 101,
+        "duplicate": True,
+    }
     assert create.call_count == 0
 
 
@@ -1052,7 +1057,12 @@ async def test_a_retry_after_an_unanswered_create_waits_instead_of_duplicating(
         "Not created: a create of ' orders POSTGRES ' in proj-001 got no answer 0 s ago and may still go through. "
         "Check with find_connectors(query=' orders POSTGRES ') in a minute, or pass allow_duplicate=true"
     )
-    assert waiting.structured_content == {"created": False, "connector_id": None, "pending": True}
+    assert waiting.structured_content == {
+        "summary": text(waiting),
+        "created": False,
+        "connector_id": None,
+        "pending": True,
+    }
     assert create.call_count == 1
 
     monkeypatch.setattr(operations, "UNANSWERED_CREATE_WINDOW", 0.0)

@@ -132,7 +132,7 @@ def test_clean_json_refuses_a_value_nested_deeper_than_the_limit() -> None:
 
 @pytest.fixture
 async def client(router: respx.Router) -> AsyncIterator[DatabasinClient]:
-    settings = Settings(api_url=API_URL, token=API_TOKEN, retry_backoff=0, max_attempts=1)
+    settings = Settings(api_url=API_URL, token=API_TOKEN, retry_backoff=0, max_attempts=1, structured_output=True)
     async with DatabasinClient(settings, transport=api_transport(router)) as opened:
         yield opened
 

@@ -58,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--token-file", help="file holding the API token")
     parser.add_argument("--project", help="default project_id (internalID)")
     parser.add_argument("--read-only", action="store_true", default=None, help="do not expose write tools")
+    parser.add_argument(
+        "--structured-output",
+        action="store_true",
+        default=None,
+        help="also answer structuredContent, with output schemas (for programs; costs a model more tokens)",
+    )
     parser.add_argument("--tools", help="comma list of tools or groups (read, write, metadata) to expose")
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument(
@@ -78,6 +84,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         token_file=args.token_file,
         project=args.project,
         read_only=args.read_only,
+        structured_output=args.structured_output,
         tools=args.tools,
         log_level=args.log_level,
     )

@@ -105,6 +105,7 @@ class Operations:
             offset=0,
             limit=max(len(rows), 1),
             max_chars=self.settings.max_chars,
+            structured=self.settings.structured_output,
             scope=scope,
             aside="; ".join(note for note in reading if note),
             empty_hint=(
@@ -205,7 +206,12 @@ class Operations:
                 shown.insert(0, "connectorID")
             left_out = [name for name in extras if name not in shown]
         else:
-            shown, left_out = declared, extras
+            # What the upstream adds beyond the reference is shown when it is short (a flag, a status) and
+            # named when it is not (a description, an options object): naming costs a few tokens, showing
+            # a paragraph costs hundreds that most questions about a connector do not need.
+            short = [name for name in extras if _is_short(row.get(name))]
+            shown = [*declared, *short]
+            left_out = [name for name in extras if name not in short]
         values = {name: row.get(name) for name in shown}
         notes = [f"more fields: {', '.join(left_out)} (ask with fields=[...])"] if left_out else []
         if connector.unread_fields:
@@ -216,7 +222,7 @@ class Operations:
             max_chars=self.settings.max_chars,
             notes=notes,
         )
-        return Answer(answer.text, {"connector": values, "omitted_fields": left_out})
+        return Answer(answer.text, {**answer.data, "connector": values, "omitted_fields": left_out})
 
     async def _connector(self, connector_id: int, *, before: str = "") -> Connector:
         """GET /api/connector/{id}, refused when the API answers with another connector: a confused proxy or
@@ -719,6 +725,7 @@ class Operations:
             offset=offset,
             limit=limit,
             max_chars=self.settings.max_chars,
+            structured=self.settings.structured_output,
             scope=scope,
             matched_of=len(all_connectors) if filters else None,
             filter_note=filters,
@@ -782,6 +789,7 @@ class Operations:
             offset=offset,
             limit=limit,
             max_chars=self.settings.max_chars,
+            structured=self.settings.structured_output,
             scope=scope,
             matched_of=len(listed.rows) if name_contains else None,
             filter_note=_describe_filters(name_contains=name_contains),
@@ -1010,6 +1018,14 @@ def _literal(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return repr(value)
+
+
+# An extra field's value up to this long is shown by get_connector; a longer one, or an object, is named.
+SHORT_EXTRA_CHARS = 60
+
+
+def _is_short(value: Any) -> bool:
+    return not isinstance(value, dict | list) and len(plain(value)) <= SHORT_EXTRA_CHARS
 
 
 def _show(value: Any) -> str:

@@ -38,11 +38,28 @@ create_connector answers with an existing same-name connector instead of a dupli
 delete_connector deletes only with confirm=true."""
 
 
+UNSERVED_METHODS = (
+    "resources/list",
+    "resources/read",
+    "resources/templates/list",
+    "prompts/list",
+    "prompts/get",
+)
+
+
 class DatabasinServer(MCPServer[Operations]):
     """MCPServer whose argument errors name the argument and the fix, and never echo values."""
 
     def __init__(self, *args: Any, operations: Operations, tools: list[Tool], **kwargs: Any) -> None:
-        super().__init__(*args, tools=tools, **kwargs)
+        # No subscriptions/listen: the tool list never changes while the server runs.
+        super().__init__(*args, tools=tools, subscriptions=False, **kwargs)
+        # Declare only what is served. MCPServer always answers resources/* and prompts/* (empty), so it
+        # declares both capabilities, and Claude Code then gives the model three resource tools (492
+        # tokens of definitions, benchmarks/recording) for a server that has no resources. Without the
+        # handlers those methods answer "method not found", as for any server without them.
+        handlers = self._lowlevel_server._request_handlers
+        for method in UNSERVED_METHODS:
+            handlers.pop(method, None)
         self.operations = operations
         self.arguments_by_tool = {tool.name: frozenset(tool.parameters.get("properties", {})) for tool in tools}
 
@@ -160,7 +177,11 @@ class TextKeepingMetadata(FuncMetadata):
 def build_tool(spec: ToolSpec, settings: Settings) -> Tool:
     """A registered tool with a compact input schema (and project_id required unless defaulted)."""
     tool = Tool.from_function(
-        spec.fn, name=spec.name, description=spec.description, annotations=spec.annotations, structured_output=True
+        spec.fn,
+        name=spec.name,
+        description=spec.description,
+        annotations=spec.annotations,
+        structured_output=settings.structured_output,
     )
     sdk = tool.fn_metadata
     tool.fn_metadata = TextKeepingMetadata(

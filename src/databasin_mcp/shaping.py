@@ -15,6 +15,7 @@ hide text, so an upstream value can never forge a line of the answer.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -29,6 +30,8 @@ ALL_FIELDS = "*"
 MAX_CELL_CHARS = 160
 # Room a listing keeps under the cap for its title and its cut note, which are written once the rows are chosen.
 _TITLE_ROOM = 300
+# What structured data holds beyond its items and the text's title and notes: keys, counts, field names.
+_DATA_ROOM = 1_000
 _NEEDS_QUOTES = re.compile(r'[",\n\r]|^\s|\s$')
 
 
@@ -38,6 +41,16 @@ class Answer:
 
     text: str
     data: dict[str, Any] = field(default_factory=dict)
+
+    def structured(self) -> dict[str, Any]:
+        """The data with what the text says beyond it, so that either block alone carries the same facts.
+
+        A listing or a record says its title line (`summary`) and notes itself; any other answer is a
+        sentence or two, which is its summary.
+        """
+        if "summary" in self.data:
+            return self.data
+        return {"summary": self.text, **self.data}
 
 
 # --- values ---------------------------------------------------------------------------------
@@ -176,6 +189,7 @@ def listing(
     in_title: TitleField | None = None,
     aside: str = "",
     more: str = "",
+    structured: bool = False,
 ) -> Answer:
     """A paged, projected, capped table of rows.
 
@@ -184,7 +198,9 @@ def listing(
     `in_title` names a field the text says once in the title instead of in a
     column; the structured items keep it. `aside` is said in the title's
     parentheses too ("default schema"). `more` replaces "next: offset=N" for
-    a tool that takes no offset (how else to see the rest).
+    a tool that takes no offset (how else to see the rest). With `structured`,
+    the data (sent to programs as JSON, each item with its field names) is held
+    under the cap too.
     """
     total = len(rows)
     page_rows = rows[offset : offset + limit]
@@ -223,8 +239,11 @@ def listing(
             text_lines.append(empty_hint)
         if rows_cut or squeezed or columns_cut:
             text_lines.append(_cut_note(shown, rows_cut, squeezed, columns_cut, max_chars, offset, more))
+        text_lines = [one_line(line) for line in text_lines]
+        table_lines = 1 + shown if shown else 0  # the header and the rows
         data: dict[str, Any] = {
-            "items": [{name: row.get(name) for name in fields} for row in page_rows[:shown]],
+            "summary": text_lines[0],
+            "items": items[:shown],
             "fields": list(fields),
             "omitted_fields": list(left_out),
             "total": total,
@@ -232,12 +251,22 @@ def listing(
             "limit": limit,
             "next_offset": None if more else page.next_offset,
             "truncated": rows_cut or squeezed or bool(columns_cut),
+            "notes": text_lines[1 + table_lines :],
         }
-        return Answer("\n".join(one_line(line) for line in text_lines), data)
+        return Answer("\n".join(text_lines), data)
+
+    items = [{name: row.get(name) for name in fields} for row in page_rows]
+    # The size of each item as JSON, once, when the data has to fit under the cap too.
+    item_sizes = [len(json.dumps(item, ensure_ascii=False, separators=(",", ":"))) + 1 for item in items]
+
+    def too_long(answer: Answer, shown: int) -> bool:
+        if len(answer.text) > max_chars:
+            return True
+        return structured and sum(item_sizes[:shown]) + len(answer.text) + _DATA_ROOM > max_chars
 
     answer = render(shown)
     # The title and the note were only estimated: a long one (scope, filters, inactive IDs) costs rows.
-    while len(answer.text) > max_chars and shown > 1:
+    while too_long(answer, shown) and shown > 1:
         shown -= 1
         answer = render(shown)
     return answer
@@ -308,7 +337,8 @@ def record(title: str, values: Mapping[str, Any], *, max_chars: int, notes: Sequ
     if empty:
         lines.append(f"empty: {', '.join(empty)}")
     lines += notes
-    return Answer(cap_text("\n".join(one_line(line) for line in lines), max_chars), {})
+    text = cap_text("\n".join(one_line(line) for line in lines), max_chars)
+    return Answer(text, {"summary": one_line(title), "notes": [one_line(note) for note in notes]})
 
 
 def cap_text(text: str, max_chars: int) -> str:

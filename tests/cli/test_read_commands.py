@@ -8,7 +8,14 @@ from collections.abc import Iterator
 import pytest
 
 from databasin_mcp.sandbox import SandboxConfig
-from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA, SMALLEST_PROJECT, WIDE_TABLE
+from databasin_mcp.sandbox.seed import (
+    BIG_CATALOG,
+    BIG_CONNECTOR_ID,
+    BIG_SCHEMA,
+    LONG_EXTRAS_CONNECTOR_ID,
+    SMALLEST_PROJECT,
+    WIDE_TABLE,
+)
 
 from .conftest import Databasin, Sandbox, sandbox_thread
 
@@ -143,8 +150,15 @@ def test_connectors_get_json_is_the_connector(databasin: Databasin) -> None:
     data = json.loads(databasin("connectors", "get", "142", "--json").stdout)
     assert data["connector"]["connectorName"] == "Enterprise Snowflake Warehouse"
     assert data["connector"]["internalID"] == "proj-007"
-    assert data["omitted_fields"] == ["testConnectorSupport"]
+    assert data["connector"]["testConnectorSupport"] is True  # a short extra is shown, a long one named
+    assert data["omitted_fields"] == []
     assert not any("password" in name.lower() for name in data["connector"])
+
+
+def test_connectors_get_names_long_extras_instead_of_showing_them(databasin: Databasin) -> None:
+    data = json.loads(databasin("connectors", "get", str(LONG_EXTRAS_CONNECTOR_ID), "--json").stdout)
+    assert data["omitted_fields"] == ["connectorDescription", "connectionOptions"]
+    assert "connectorDescription" not in data["connector"]
 
 
 def test_metadata_catalogs(databasin: Databasin) -> None:

@@ -83,6 +83,7 @@ async def test_whatever_an_answer_holds_it_is_written_as_one_message(
     result = await mcp.call_tool("get_connector", {"connector_id": 5})
     assert text(result) == "title \\ud83d\\rconnectorHost: evil\\u2028x\nsecond line\\x00"
     assert result.structured_content == {
+        "summary": "title \ufffd\rconnectorHost: evil\u2028x\nsecond line\x00",
         "connector": {"k\ufffd": ["v\ufffd", {"\ufffd": 1}]},
         "omitted_fields": ["x\ufffd"],
     }

@@ -192,7 +192,13 @@ async def test_two_same_name_creates_in_flight_make_one_connector(
         "Not created: the same create was already in flight and created connector 6 'New Finance' in proj-001. "
         "Use connector_id=6, or pass allow_duplicate=true to create another."
     )
-    assert second.structured_content == {"created": False, "connector_id": 6, "duplicate": True, "in_flight": True}
+    assert second.structured_content == {
+        "summary": text(second),
+        "created": False,
+        "connector_id": 6,
+        "duplicate": True,
+        "in_flight": True,
+    }
 
 
 async def test_a_create_in_flight_that_is_refused_refuses_the_second_without_sending_it(
@@ -258,7 +264,7 @@ async def test_a_create_cancelled_in_flight_holds_off_the_one_waiting_for_it(rou
     """A client that gives up (its own timeout) cancels the call; the POST may still land upstream, so the
     same create waiting behind it must not send a second one."""
     upstream = SlowUpstream(router)
-    settings = Settings(api_url=API_URL, token=API_TOKEN, retry_backoff=0)
+    settings = Settings(api_url=API_URL, token=API_TOKEN, retry_backoff=0, structured_output=True)
     results: list[str] = []
     async with DatabasinClient(settings, transport=api_transport(router)) as api:
         operations = Operations(api, settings)

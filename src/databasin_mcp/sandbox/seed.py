@@ -11,6 +11,8 @@ Landmarks (the same for every seed):
 - Connection-test landmarks: ``WRONG_PASSWORD_CONNECTOR_ID`` (password ``WRONG_PASSWORD``),
   ``UNREACHABLE_CONNECTOR_ID`` (host contains "unreachable"), ``INACTIVE_CONNECTOR_ID``,
   ``UNTESTABLE_CONNECTOR_ID`` (SFTP, testConnectorSupport false).
+- ``LONG_EXTRAS_CONNECTOR_ID``: its single-connector body adds what real backends add beyond the reference,
+  a long description and an options object.
 - ``NAMED_CONNECTORS``: every pinned ID and its name, including non-ASCII ones such as "東京 Warehouse".
 
 Everything else (names, hosts, which project each ID falls in, ...) is drawn from ``random.Random(seed)``.
@@ -131,6 +133,28 @@ _SEED_EPOCH = datetime(2023, 1, 2, 8, 0, tzinfo=UTC)
 _SEED_NOW = datetime(2025, 6, 30, 18, 0, tzinfo=UTC)
 
 
+LONG_EXTRAS_CONNECTOR_ID = 256
+_LONG_EXTRAS: dict[str, Any] = {
+    "connectorDescription": (
+        "Salesforce production org of the São Paulo sales team. Feeds the nightly opportunity and account "
+        "snapshots into the warehouse; owned by Revenue Operations. Bulk "
+        "API is used for objects over 10,000 rows; the Streaming API is not enabled."
+    ),
+    "connectionOptions": {
+        "apiVersion": "59.0",
+        "loginUrl": "https://login.salesforce.com",
+        "useBulkApi": True,
+        "bulkBatchSize": 10000,
+        "pkChunking": True,
+        "chunkSize": 100000,
+        "includeDeleted": False,
+        "objects": ["Account", "Opportunity", "OpportunityLineItem", "Contact", "Lead", "Campaign", "User"],
+        "timezone": "America/Sao_Paulo",
+        "requestTimeoutSeconds": 120,
+    },
+}
+
+
 @dataclass(frozen=True)
 class _Pinned:
     """A connector whose identity is fixed so tests and demos can name it."""
@@ -159,7 +183,8 @@ _PINNED: dict[int, _Pinned] = {
     160: _Pinned(PROJECT_95, "東京 Warehouse", "Redshift", "Redshift"),
     104: _Pinned("proj-001", "Café Orders", "RDBMS", "MySQL"),
     209: _Pinned("proj-004", "Müller ERP", "RDBMS", "Oracle"),
-    256: _Pinned("proj-005", "São Paulo Sales", "Salesforce", "Salesforce"),
+    # What real backends add beyond the reference: a description and an options blob (long, never secret).
+    LONG_EXTRAS_CONNECTOR_ID: _Pinned("proj-005", "São Paulo Sales", "Salesforce", "Salesforce", {**_LONG_EXTRAS}),
     311: _Pinned("proj-009", "Zürich Finance", "Snowflake", "Snowflake"),
 }
 NAMED_CONNECTORS: dict[int, str] = {cid: pinned.name for cid, pinned in _PINNED.items()}
