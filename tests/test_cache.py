@@ -11,7 +11,7 @@ import pytest
 
 from databasin_mcp.cache import ListingCache, approximate_size
 from databasin_mcp.config import Settings
-from databasin_mcp.operations import MetadataRows
+from databasin_mcp.ops import MetadataRows
 from databasin_mcp.server import create_server
 
 pytestmark = pytest.mark.anyio

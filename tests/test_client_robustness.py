@@ -481,7 +481,8 @@ WRITES_REFUSED = [
         {"connector_id": 123, "name": "Renamed"},
         ("PUT", "/api/connector/123"),
         "The Databasin API reported that the update of connector 123 failed: Connector is used by 3 pipelines. "
-        "get_connector(connector_id=123) shows its settings now; fix what the API names and call again.",
+        "get_connector(connector_id=123) shows its settings now; "
+        "fix what the API names and call update_connector again.",
         id="update",
     ),
     pytest.param(

@@ -15,7 +15,7 @@ from databasin_mcp.__main__ import build_parser
 from databasin_mcp.cli.commands import cli as cli_root
 from databasin_mcp.config import Settings
 from databasin_mcp.sandbox.serve import build_parser as sandbox_parser
-from databasin_mcp.tools import TOOLS
+from databasin_mcp.specs import TOOLS
 
 ROOT = Path(__file__).parent.parent
 README = ROOT / "README.md"

@@ -113,7 +113,8 @@ async def test_read_only_mode_does_not_register_write_tools(make_server: ServerF
 @pytest.mark.parametrize(
     ("tools", "expected"),
     [
-        ("metadata", {"refresh_connector_metadata", "list_catalogs", "list_schemas", "list_tables", "list_columns"}),
+        # metadata is read-only: the refresh, which changes what the API holds, is a write (issue 16)
+        ("metadata", {"list_catalogs", "list_schemas", "list_tables", "list_columns"}),
         ("list_projects, get_connector", {"list_projects", "get_connector"}),
         (
             "read,delete_connector",

@@ -12,7 +12,7 @@ import respx
 from mcp import Client
 from mcp_types import CallToolResult
 
-from databasin_mcp import operations
+from databasin_mcp.ops import Directory
 
 from .conftest import ServerFactory
 
@@ -227,7 +227,7 @@ async def test_project_id_is_required_without_a_default(mcp: Client, listing: re
 
     assert result.is_error
     assert text(result) == (
-        "project_id is required: pass project_id='...' (the project's internalID; list_projects shows them)."
+        "project_id is required: pass project_id=... (the project's internalID; list_projects() shows them)."
     )
     assert listing.call_count == 0
 
@@ -242,7 +242,7 @@ async def test_a_default_project_makes_project_id_optional(make_server: ServerFa
 async def test_an_empty_project_says_what_to_check(mcp: Client, listing: respx.Route) -> None:
     result = await mcp.call_tool("list_connectors", {"project_id": "proj-404"})
 
-    assert text(result) == "0 connectors in proj-404\nCheck the project ID with list_projects."
+    assert text(result) == "0 connectors in proj-404\nCheck the project ID with list_projects()."
 
 
 async def test_find_connectors_searches_every_project(mcp: Client, listing: respx.Route) -> None:
@@ -314,7 +314,7 @@ async def test_an_empty_answer_blames_the_institution_filter_when_one_was_given(
         "None visible to this token; list_projects() without institution_id shows every institution's."
     )
     assert text(connectors) == (
-        "0 connectors in proj-001 of institution 2\nCheck project_id and institution_id with list_projects."
+        "0 connectors in proj-001 of institution 2\nCheck the project and institution IDs with list_projects()."
     )
 
 
@@ -466,7 +466,7 @@ async def test_an_unexpected_crash_is_an_error_result_without_a_traceback(
     async def boom(self: Any, **_: Any) -> Any:
         raise KeyError("internal detail")
 
-    monkeypatch.setattr(operations.Operations, "list_projects", boom)
+    monkeypatch.setattr(Directory, "list_projects", boom)
 
     result = await mcp.call_tool("list_projects", {})
 
@@ -553,7 +553,7 @@ async def test_a_retried_create_answers_with_the_existing_connector(
 
     assert text(result) == (
         "Not created: proj-001 already has connector 101 named 'Production MySQL' (RDBMS). "
-        "Use connector_id=101, or pass allow_duplicate=true to create another."
+        "Use it (get_connector(connector_id=101)), or pass allow_duplicate=true to create another."
     )
     assert result.structured_content == {
         "summary": text(result),
@@ -595,7 +595,7 @@ async def test_an_ambiguous_create_failure_says_a_retry_is_safe(
 
     assert result.is_error
     assert text(result).endswith(
-        "The connector may or may not have been created. Calling create_connector again is safe: "
+        "The connector may or may not have been created. It is safe to call create_connector again: "
         "it answers with the connector if the first attempt went through, and never makes a duplicate."
     )
     assert create.call_count == 1
@@ -636,7 +636,7 @@ async def test_the_first_connector_of_a_project_is_created_and_said_to_be_first(
 
     assert text(result) == (
         "Created connector 789 'Orders Postgres' (RDBMS) in proj-new.\n"
-        "It is the first connector in proj-new: if that is unexpected, check the ID with list_projects."
+        "It is the first connector in proj-new: if that is unexpected, check the ID with list_projects()."
     )
     assert create.call_count == 1
 
@@ -650,7 +650,7 @@ async def test_a_project_the_api_does_not_list_for_the_user_is_refused(
     result = await mcp.call_tool("create_connector", {**CREATE_ARGS, "project_id": "proj-typo"})
 
     assert text(result) == (
-        "project_id: 'proj-typo' is not one of your projects; list_projects shows them. Nothing was created."
+        "project_id: 'proj-typo' is not one of your projects; list_projects() shows them. Nothing was created."
     )
     assert create.call_count == 0
 
@@ -699,7 +699,7 @@ async def test_update_with_nothing_to_change_sends_nothing(mcp: Client, router: 
     result = await mcp.call_tool("update_connector", {"connector_id": 101})
 
     assert text(result) == (
-        "Nothing to update: pass at least one of name, host, port, database, username, password, auth_type, "
+        "Nothing to update: give at least one of name, host, port, database, username, password, auth_type, "
         "max_connections, active."
     )
     assert route.call_count == 0
@@ -790,7 +790,7 @@ async def test_test_details_lists_what_the_api_measured(mcp: Client, router: res
 async def test_refresh_sends_progress_while_it_waits(
     mcp: Client, router: respx.Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(operations, "PROGRESS_INTERVAL", 0.01)
+    monkeypatch.setattr("databasin_mcp.ops.actions.PROGRESS_INTERVAL", 0.01)
     progressed = anyio.Event()
     updates: list[tuple[float, str | None]] = []
 
@@ -947,7 +947,7 @@ async def test_a_missing_schema_is_reported_in_the_apis_words(mcp: Client, route
 
     assert text(result) == (
         "Not found: Schema 'nope' not found in catalog 'prod'. "
-        "Check the names with list_catalogs, list_schemas or list_tables."
+        "Check the names with list_catalogs(connector_id=7) or list_schemas(connector_id=7)."
     )
 
 
@@ -1065,7 +1065,7 @@ async def test_a_retry_after_an_unanswered_create_waits_instead_of_duplicating(
     }
     assert create.call_count == 1
 
-    monkeypatch.setattr(operations, "UNANSWERED_CREATE_WINDOW", 0.0)
+    monkeypatch.setattr("databasin_mcp.ops.writes.UNANSWERED_CREATE_WINDOW", 0.0)
     later = await mcp.call_tool("create_connector", CREATE_ARGS)
 
     assert text(later).startswith("Created connector 791")

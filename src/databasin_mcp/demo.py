@@ -136,8 +136,8 @@ async def run() -> int:
                 with anyio.fail_after(CALL_TIMEOUT):
                     result = await client.call_tool(step.tool, step.arguments)
                 text = "\n".join(getattr(block, "text", "") for block in result.content)
-                if step.tool == "create_connector" and result.structured_content:
-                    created["id"] = int(result.structured_content["connector_id"])
+                if step.tool == "create_connector" and (found := re.search(r"Created connector (\d+)", text)):
+                    created["id"] = int(found.group(1))
                 tokens = count(text)
                 total += tokens
                 call = f"{step.tool}({_arguments(step.arguments)})"

@@ -11,7 +11,7 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
-from mcp_types import CallToolResult, InputRequiredResult, TextContent
+from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
 from . import __version__
@@ -19,8 +19,9 @@ from .cache import ListingCache
 from .client import DatabasinClient
 from .config import Settings
 from .errors import ConfigurationError
-from .operations import Operations
-from .tools import GROUPS, TOOL_NAMES, TOOLS, ToolSpec, error_result
+from .ops import Operations
+from .specs import GROUPS, TOOL_NAMES, TOOLS, ToolSpec
+from .tools import error_result, tool_function
 from .untrusted import holds_surrogate, one_line, printable_lines, surrogates_replaced
 
 if TYPE_CHECKING:
@@ -177,10 +178,15 @@ class TextKeepingMetadata(FuncMetadata):
 def build_tool(spec: ToolSpec, settings: Settings) -> Tool:
     """A registered tool with a compact input schema (and project_id required unless defaulted)."""
     tool = Tool.from_function(
-        spec.fn,
+        tool_function(spec),
         name=spec.name,
         description=spec.description,
-        annotations=spec.annotations,
+        annotations=ToolAnnotations(
+            read_only_hint=spec.annotations.read_only,
+            destructive_hint=spec.annotations.destructive,
+            idempotent_hint=spec.annotations.idempotent,
+            open_world_hint=spec.annotations.open_world,
+        ),
         structured_output=settings.structured_output,
     )
     sdk = tool.fn_metadata

@@ -23,9 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidArgumentError
+from .params import ALL_FIELDS
 from .untrusted import one_line
+from .wording import AGENT_WORDS, Phrasing
 
-ALL_FIELDS = "*"
+# Paging in an agent's words, for callers that do not say whose words they want.
+AGENT_PHRASING = Phrasing(AGENT_WORDS, "")
 # A listing cell longer than this is cut: an agent wanting the whole value reads the record.
 MAX_CELL_CHARS = 160
 # Room a listing keeps under the cap for its title and its cut note, which are written once the rows are chosen.
@@ -106,7 +109,10 @@ def fold(text: str) -> str:
 
 
 def choose_fields(
-    requested: Sequence[str] | None, default: Sequence[str], available: Sequence[str]
+    requested: Sequence[str] | None,
+    default: Sequence[str],
+    available: Sequence[str],
+    say: Phrasing = AGENT_PHRASING,
 ) -> tuple[list[str], list[str]]:
     """(fields to show, available fields left out). Raises InvalidArgumentError for unknown names."""
     if not requested:
@@ -115,7 +121,7 @@ def choose_fields(
         unknown = [name for name in requested if name != ALL_FIELDS and name not in available]
         if unknown:
             raise InvalidArgumentError(
-                f"Unknown field{'s' if len(unknown) > 1 else ''} in fields: {', '.join(unknown)}. "
+                f"Unknown field{'s' if len(unknown) > 1 else ''} in {say.argument('fields')}: {', '.join(unknown)}. "
                 f"Available: {', '.join(available)}."
             )
         shown = list(available) if ALL_FIELDS in requested else list(dict.fromkeys(requested))
@@ -190,6 +196,7 @@ def listing(
     aside: str = "",
     more: str = "",
     structured: bool = False,
+    say: Phrasing = AGENT_PHRASING,
 ) -> Answer:
     """A paged, projected, capped table of rows.
 
@@ -198,7 +205,8 @@ def listing(
     `in_title` names a field the text says once in the title instead of in a
     column; the structured items keep it. `aside` is said in the title's
     parentheses too ("default schema"). `more` replaces "next: offset=N" for
-    a tool that takes no offset (how else to see the rest). With `structured`,
+    a tool that takes no offset (how else to see the rest). `say` words the
+    paging arguments for the front end that asked. With `structured`,
     the data (sent to programs as JSON, each item with its field names) is held
     under the cap too.
     """
@@ -232,13 +240,13 @@ def listing(
         rows_cut = shown < len(lines)
         said_once = titled.note(page_rows[:shown]) if titled is not None and shown else ""
         note = "; ".join(part for part in (aside, said_once) if part)
-        text_lines = [_title(noun, page, scope, matched_of, filter_note, note, more)]
+        text_lines = [_title(noun, page, scope, matched_of, filter_note, note, more, say)]
         if page.shown:
             text_lines += [header, *lines[:shown]]
         elif total == 0 and empty_hint:
             text_lines.append(empty_hint)
         if rows_cut or squeezed or columns_cut:
-            text_lines.append(_cut_note(shown, rows_cut, squeezed, columns_cut, max_chars, offset, more))
+            text_lines.append(_cut_note(shown, rows_cut, squeezed, columns_cut, max_chars, offset, more, say))
         text_lines = [one_line(line) for line in text_lines]
         table_lines = 1 + shown if shown else 0  # the header and the rows
         data: dict[str, Any] = {
@@ -294,7 +302,7 @@ def _squeezed(row: Mapping[str, Any], columns: Sequence[str], budget: int) -> st
 
 
 def _cut_note(
-    shown: int, rows_cut: bool, squeezed: bool, columns_cut: int, max_chars: int, offset: int, more: str
+    shown: int, rows_cut: bool, squeezed: bool, columns_cut: int, max_chars: int, offset: int, more: str, say: Phrasing
 ) -> str:
     """'… cut to 12 rows by the 20,000-character cap: ask for fewer fields or limit=12; next: offset=12'."""
     cuts = []
@@ -304,13 +312,15 @@ def _cut_note(
         cuts.append(f"cut to {counted(shown, 'rows')}")
     if squeezed:
         cuts.append("its cells shortened" if rows_cut else "the row's cells shortened")
-    advice = "ask for fewer fields" + (f" or limit={shown}" if rows_cut and not squeezed else "")
-    onwards = f"; next: offset={offset + shown}" if rows_cut and not more else ""
+    advice = "ask for fewer fields" + (f" or {say.setting('limit', shown)}" if rows_cut and not squeezed else "")
+    onwards = f"; next: {say.setting('offset', offset + shown)}" if rows_cut and not more else ""
     said = ", ".join(cuts) + ("," if len(cuts) > 1 else "")
     return f"… {said} by the {number(max_chars)}-character cap: {advice}{onwards}"
 
 
-def _title(noun: str, page: Page, scope: str, matched_of: int | None, filter_note: str, note: str, more: str) -> str:
+def _title(
+    noun: str, page: Page, scope: str, matched_of: int | None, filter_note: str, note: str, more: str, say: Phrasing
+) -> str:
     """'95 connectors in proj-007, showing 1–25 (inactive: 110); next: offset=25'."""
     # "1 table", but "1 of 4 tables": the noun agrees with the last count.
     count = counted(page.total, noun) if matched_of is None else f"{number(page.total)} of {counted(matched_of, noun)}"
@@ -322,7 +332,7 @@ def _title(noun: str, page: Page, scope: str, matched_of: int | None, filter_not
     if note:
         title += f" ({note})"
     if page.next_offset is not None:
-        title += f"; {more}" if more else f"; next: offset={page.next_offset}"
+        title += f"; {more}" if more else f"; next: {say.setting('offset', page.next_offset)}"
     return title
 
 

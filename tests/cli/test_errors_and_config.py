@@ -9,12 +9,12 @@ from click.testing import CliRunner
 
 from databasin_mcp import __version__
 from databasin_mcp.cli import cli
-from databasin_mcp.operations import Operations
+from databasin_mcp.ops import Directory
 
 from .conftest import Databasin, Sandbox
 
 NOT_FOUND = (
-    "Error: Connector 99999 not found. Find IDs with 'databasin connectors list --project ID' "
+    "Error: Connector 99999 not found. Find IDs with 'databasin connectors list --project PROJECT_ID' "
     "or 'databasin connectors find WORDS'.\n"
 )
 
@@ -40,7 +40,7 @@ def test_an_unknown_catalog_is_not_an_unknown_connector(databasin: Databasin) ->
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
         "Error: Not found: Catalog 'nope' not found for connector 142. "
-        "Check the names with 'databasin metadata catalogs|schemas|tables 142'.\n"
+        "Check the names with 'databasin metadata catalogs 142' or 'databasin metadata schemas 142'.\n"
     )
 
 
@@ -62,20 +62,21 @@ def test_the_connector_id_is_checked_before_any_request(databasin: Databasin, sa
 def test_an_unknown_field_is_a_usage_error(databasin: Databasin) -> None:
     result = databasin("connectors", "get", "142", "--fields", "connectorHost,nope")
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr.startswith("Error: Unknown field in fields: nope. Available: connectorID, connectorName,")
+    assert result.stderr.startswith("Error: Unknown field in --fields: nope. Available: connectorID, connectorName,")
 
 
 def test_a_limit_below_1_is_a_usage_error(databasin: Databasin) -> None:
     result = databasin("metadata", "catalogs", "142", "--limit", "0")
     assert result.exit_code == 2
-    assert result.stderr.endswith("Error: Invalid value for '--limit': 0 is not in the range x>=1.\n")
+    assert result.stderr.endswith("Error: Invalid value for '--limit': 0 is not in the range 1<=x<=500.\n")
 
 
 def test_listing_connectors_needs_a_project(databasin: Databasin) -> None:
     result = databasin("connectors", "list")
     assert result.exit_code == 2
     assert result.stderr.endswith(
-        "Error: Missing option '--project' (or set DATABASIN_PROJECT); 'databasin projects' lists the project IDs.\n"
+        "Error: --project is required: pass --project PROJECT_ID (the project's internalID; 'databasin projects' "
+        "shows them).\n"
     )
 
 
@@ -87,7 +88,7 @@ def test_a_server_error_during_a_write_says_the_change_may_have_happened(
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
         "Error: Databasin API error 503 Service Unavailable: Service temporarily unavailable. "
-        "The change may or may not have been applied: check with 'databasin connectors get 142'.\n"
+        "The change may or may not have been applied: check with 'databasin connectors get 142' before retrying.\n"
     )
 
 
@@ -125,7 +126,7 @@ def test_the_global_options_point_at_the_api_and_the_token(sandbox: Sandbox, tmp
         0,
         "connectorID: 142\n"
         "connectorName: Enterprise Snowflake Warehouse\n"
-        "more fields: testConnectorSupport (ask with fields=[...])\n",
+        "more fields: testConnectorSupport (ask with --fields NAME,...)\n",
     )
 
 
@@ -137,7 +138,8 @@ def test_an_unreachable_api_is_exit_1(refused_url: str) -> None:
     assert (status, out) == (1, "")
     assert err == (
         f"Error: Could not connect to the Databasin API at {refused_url} (refused or unreachable). "
-        "Check DATABASIN_API_URL and that the API is up.\n"
+        "Check DATABASIN_API_URL and that the API is up. Try again; if it keeps failing, the Databasin API is "
+        "having trouble.\n"
     )
 
 
@@ -225,8 +227,8 @@ def test_a_delete_refused_in_a_200_body_is_exit_1(databasin: Databasin, sandbox:
     result = databasin("connectors", "delete", "142", "--force")
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
-        "Error: The Databasin API answered 200 but reported a failure: Connector is in use. "
-        "Check with 'databasin connectors get 142'.\n"
+        "Error: The Databasin API reported that the delete of connector 142 failed: Connector is in use. "
+        "It is most likely still there: 'databasin connectors get 142' shows it.\n"
     )
 
 
@@ -236,7 +238,7 @@ def test_an_unexpected_error_is_one_line_without_a_traceback(
     async def broken(self: object, **arguments: object) -> None:
         raise RuntimeError("internal detail that may hold anything")
 
-    monkeypatch.setattr(Operations, "list_projects", broken)
+    monkeypatch.setattr(Directory, "list_projects", broken)
     result = databasin("projects")
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (

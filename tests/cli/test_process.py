@@ -38,7 +38,7 @@ def test_an_error_goes_to_stderr_with_exit_1(sandbox: Sandbox) -> None:
     done = databasin(sandbox, "connectors", "get", "99999", "--json")
     assert (done.returncode, done.stdout) == (1, "")
     assert done.stderr == (
-        "Error: Connector 99999 not found. Find IDs with 'databasin connectors list --project ID' "
+        "Error: Connector 99999 not found. Find IDs with 'databasin connectors list --project PROJECT_ID' "
         "or 'databasin connectors find WORDS'.\n"
     )
 

@@ -69,7 +69,7 @@ def test_connectors_list_filters_projects_and_pages(databasin: Databasin) -> Non
         "--limit", "1", "--offset", "1",
     )  # fmt: skip
     assert result.stdout == (
-        "2 of 3 connectors in proj-003 matching active=false, showing 2–2\n"
+        "2 of 3 connectors in proj-003 matching --inactive, showing 2–2\n"
         "connectorName         connectorPort\n"
         "Production SFTP Drop  22\n"
     )
@@ -110,7 +110,7 @@ def test_connectors_find_joins_its_words(databasin: Databasin) -> None:
     result = databasin("connectors", "find", "finance", "snowflake", "--limit", "2")
     assert result.stdout == (
         "17 of 434 connectors match 'finance snowflake', showing 1–2 (1 inactive, none on this page); "
-        "more: add words to the query, or raise limit (up to 50)\n"
+        "more: add words to the query, or raise --limit (up to 50)\n"
         "connectorID  connectorName      connectorType  active  internalID\n"
         "        148  Finance Snowflake  Snowflake      true    proj-002\n"
         "        240  Finance Snowflake  Snowflake      true    proj-001\n"
@@ -142,7 +142,7 @@ def test_connectors_get_prints_the_record(databasin: Databasin) -> None:
         "connectorID: 142\n"
         "connectorHost: enterprisesnowflakewarehouse09.us-east-1.snowflakecomputing.com\n"
         "connectorPort: 443\n"
-        "more fields: testConnectorSupport (ask with fields=[...])\n"
+        "more fields: testConnectorSupport (ask with --fields NAME,...)\n"
     )
 
 
@@ -164,7 +164,7 @@ def test_connectors_get_names_long_extras_instead_of_showing_them(databasin: Dat
 def test_metadata_catalogs(databasin: Databasin) -> None:
     result = databasin("metadata", "catalogs", str(BIG_CONNECTOR_ID), "--name-contains", "A", "--limit", "1")
     assert result.stdout == (
-        "2 of 5 catalogs in connector 142 matching name_contains='A', showing 1–1; next: offset=1\n"
+        "2 of 5 catalogs in connector 142 matching --name-contains A, showing 1–1; next: --offset 1\n"
         "catalogName  description\n"
         "marketing    Marketing campaigns and attribution\n"
     )
@@ -186,7 +186,7 @@ def test_metadata_tables_right_align_numbers(databasin: Databasin) -> None:
         "--fields", "*", "--limit", "3",
     )  # fmt: skip
     assert result.stdout == (
-        "1,500 tables in connector 142, enterprise_dw.sales_history, showing 1–3; next: offset=3\n"
+        "1,500 tables in connector 142, enterprise_dw.sales_history, showing 1–3; next: --offset 3\n"
         "tableName   tableType  rowCount  sizeInBytes\n"
         "accounts    TABLE       2302083    750479058\n"
         "accounts_2  TABLE           613       242748\n"

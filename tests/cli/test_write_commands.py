@@ -107,8 +107,8 @@ def test_create_answers_the_existing_connector_instead_of_a_duplicate(databasin:
     again = databasin("connectors", "create", path)
     assert again.exit_code == 0
     assert again.stdout == (
-        f"Not created: proj-001 already has connector {NEW_ID} named 'Production MySQL'. "
-        f"Use it ('databasin connectors get {NEW_ID}'), or add --allow-duplicate to create another.\n"
+        f"Not created: proj-001 already has connector {NEW_ID} named 'Production MySQL' (RDBMS). "
+        f"Use it ('databasin connectors get {NEW_ID}'), or pass --allow-duplicate to create another.\n"
     )
     as_json = json.loads(databasin("connectors", "create", path, "--json").stdout)
     assert as_json == {"created": False, "connector_id": NEW_ID, "duplicate": True}
@@ -217,7 +217,7 @@ def test_update_activates(databasin: Databasin) -> None:
     ("options", "stdin", "error"),
     [
         ([], None, "Error: Nothing to update: give at least one of --name, --host, --port, --database, --username, "
-         "--password-stdin, --password-prompt, --auth-type, --max-connections, --active/--inactive.\n"),
+         "--password-stdin/--password-prompt, --auth-type, --max-connections, --active/--inactive.\n"),
         (["--password-prompt"], f"{NEW_PASSWORD}\n",
          "Error: --password-prompt needs a terminal; pipe the password in with --password-stdin.\n"),
         (["--password-stdin"], "", "Error: --password-stdin: stdin holds no password.\n"),
@@ -319,7 +319,7 @@ def test_refresh_prints_the_counts_and_no_progress_without_a_terminal(databasin:
 @pytest.fixture
 def slow_refresh(make_sandbox: MakeSandbox, monkeypatch: pytest.MonkeyPatch) -> Databasin:
     """A refresh that takes 0.5 s, with progress reported every 0.05 s instead of every second."""
-    monkeypatch.setattr("databasin_mcp.operations.PROGRESS_INTERVAL", 0.05)
+    monkeypatch.setattr("databasin_mcp.ops.actions.PROGRESS_INTERVAL", 0.05)
     return databasin_for(make_sandbox(refresh_seconds=0.5))
 
 
@@ -396,9 +396,9 @@ def test_read_only_off_in_the_environment_lets_writes_through(databasin: Databas
     assert result.exit_code == 0
 
 
-def test_every_command_is_the_form_of_one_tool_and_the_writes_are_the_servers() -> None:
-    """The CLI's own list of writing tools matches the server's (it is not imported: that would load the MCP SDK)."""
-    from databasin_mcp.tools import TOOL_NAMES, TOOLS
+def test_every_command_is_the_form_of_one_tool_and_the_writes_are_refused_in_read_only_mode() -> None:
+    """Each tool has exactly one command, at the path its spec names; the writing ones are the refused ones."""
+    from databasin_mcp.specs import TOOL_NAMES, TOOLS
 
     def leaves(group: click.Group, path: str) -> dict[str, click.Command]:
         found: dict[str, click.Command] = {}
@@ -409,12 +409,13 @@ def test_every_command_is_the_form_of_one_tool_and_the_writes_are_the_servers() 
                 found[f"{path}{name}"] = command
         return found
 
-    tools = {path: getattr(command, "tool", None) for path, command in leaves(cli, "").items()}
-    assert set(tools.values()) == set(TOOL_NAMES), tools
-    assert {spec.name for spec in TOOLS if spec.writes} == commands.WRITE_TOOLS
-    assert sorted(path for path, tool in tools.items() if tool in commands.WRITE_TOOLS) == [
+    specs = {path: getattr(command, "spec", None) for path, command in leaves(cli, "").items()}
+    assert sorted(spec.name for spec in specs.values() if spec is not None) == sorted(TOOL_NAMES), specs
+    assert all(path == " ".join(spec.command) for path, spec in specs.items() if spec is not None)
+    assert sorted(path for path, spec in specs.items() if spec is not None and spec.writes) == [
         "connectors create",
         "connectors delete",
         "connectors refresh",
         "connectors update",
     ]
+    assert len(TOOLS) == len(specs)

@@ -13,6 +13,7 @@ from mcp.client.sse import sse_client
 from mcp_types import CallToolResult
 
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA, PROJECT_95, WIDE_TABLE
+from tests.reference import created_id
 
 from .processes import Sandbox, http_server, sandbox_process, stdio_server
 
@@ -86,8 +87,7 @@ async def test_create_update_test_delete_round_trip(sandbox: Sandbox, transport:
             },
         )
         assert not created.is_error, text(created)
-        assert created.structured_content is not None
-        connector_id = created.structured_content["connector_id"]
+        connector_id = created_id(text(created))
         created_line, tested_line = text(created).splitlines()
         assert created_line == f"Created connector {connector_id} {name!r} (RDBMS) in {PROJECT_95}."
         assert tested_line.startswith(f"Connector {connector_id} test passed: Connection test successful in ")

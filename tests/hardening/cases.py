@@ -41,7 +41,7 @@ TOOLS = (
 LISTINGS = ("list_projects", "list_connectors", "find_connectors")  # share GET /api/connector
 SUFFIX_RETRY = " Try again; if it keeps failing, the Databasin API is having trouble."
 SUFFIX_CREATE = (
-    " The connector may or may not have been created. Calling create_connector again is safe: "
+    " The connector may or may not have been created. It is safe to call create_connector again: "
     "it answers with the connector if the first attempt went through, and never makes a duplicate."
 )
 UNEXPECTED = "failed unexpectedly"

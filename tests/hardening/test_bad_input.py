@@ -384,7 +384,7 @@ def argument_sets(draw: st.DrawFn, params: list[Param]) -> Drawn:
 def operation_refusal(tool: str, arguments: dict[str, Any]) -> str | None:
     """The refusal a valid call still gets from the operation (it names the argument), or None."""
     if tool in ("list_connectors", "create_connector") and arguments.get("project_id") is None:
-        return "project_id is required: pass project_id='...'"
+        return "project_id is required: pass project_id=..."
     if tool == "create_connector" and int(arguments["institution_id"]) != 1:
         return "institution_id: "  # FakeApi's projects all belong to institution 1
     if tool == "find_connectors" and not fold(arguments["query"]).split():

@@ -50,5 +50,5 @@ async def test_two_same_name_creates_written_back_to_back_over_stdio_make_one_co
     assert sorted(text(result) for result in results) == [
         f"Created connector {new_id} 'Race Orders' (RDBMS) in {PROJECT}.",
         f"Not created: the same create was already in flight and created connector {new_id} 'Race Orders' in "
-        f"{PROJECT}. Use connector_id={new_id}, or pass allow_duplicate=true to create another.",
+        f"{PROJECT}. Use it (get_connector(connector_id={new_id})), or pass allow_duplicate=true to create another.",
     ]

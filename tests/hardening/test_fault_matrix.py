@@ -108,6 +108,10 @@ async def harness(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) ->
         DATABASIN_LOG_LEVEL="INFO",
     )
     async with stdio_session(env, errlog) as client:
+        # The server learns which metadata routes the API serves from its first answer. Learnt here, a
+        # row's 404 is never taken for a missing route, whose fallback (POST /api/connector/columns) would
+        # meet the create's script; whichever row runs first, alone or not.
+        assert not (await call(client, "list_catalogs", {"connector_id": BIG_CONNECTOR_ID})).is_error
         yield Harness(sandbox, api, client, token_file, errlog, subjects, [sandbox.token])
 
 
@@ -250,21 +254,31 @@ FAULTS = (
 
 def _not_found(case: Case) -> str:
     """A 404 whose body says only "Resource not found": about the connector when the tool names one."""
-    if case.tool in ("get_connector", "update_connector", "delete_connector", "test_connector"):
+    if case.tool in (
+        "get_connector",
+        "update_connector",
+        "delete_connector",
+        "test_connector",
+        "refresh_connector_metadata",
+    ):
         return (
             f"Connector {case.connector_id} not found. "
             "Find IDs with list_connectors(project_id=...) or find_connectors(query=...)."
         )
     if case.connector_id is None:  # the listings and create: a 404 there means a wrong base URL
         return "Not found: Resource not found. Check that DATABASIN_API_URL is the Databasin API's base URL."
-    return "Not found: Resource not found. Check the names with list_catalogs, list_schemas or list_tables."
+    return (
+        "Not found: Resource not found. "
+        f"Check the names with list_catalogs(connector_id={case.connector_id}) "
+        f"or list_schemas(connector_id={case.connector_id})."
+    )
 
 
 def _after_refusal(case: Case) -> str:
     """A 400 to a test or refresh is about the connector: its ID is all the call has, so nothing to fix."""
     if case.tool in ("test_connector", "refresh_connector_metadata"):
-        return f"Calling again will not help; get_connector(connector_id={case.connector_id}) shows its settings."
-    return "Fix the arguments and call again."
+        return f"Trying again will not help; get_connector(connector_id={case.connector_id}) shows its settings."
+    return f"Fix the arguments and call {case.tool} again."
 
 
 def assert_error(result: CallToolResult, expected: str, case: Case) -> None:
@@ -455,14 +469,15 @@ async def test_real_404s_name_what_is_missing(harness: Harness) -> None:
         result = await call(h.client, tool, {"connector_id": BIG_CONNECTOR_ID, **arguments})
         assert result.is_error
         assert text(result) == (
-            f"Not found: {upstream}. Check the names with list_catalogs, list_schemas or list_tables."
+            f"Not found: {upstream}. "
+            "Check the names with list_catalogs(connector_id=142) or list_schemas(connector_id=142)."
         ), tool
 
     untestable = await call(h.client, "test_connector", {"connector_id": UNTESTABLE_CONNECTOR_ID})
     assert untestable.is_error
     assert text(untestable) == (
         "The Databasin API refused the request: Connection testing is not supported for connector type SFTP. "
-        f"Calling again will not help; get_connector(connector_id={UNTESTABLE_CONNECTOR_ID}) shows its settings."
+        f"Trying again will not help; get_connector(connector_id={UNTESTABLE_CONNECTOR_ID}) shows its settings."
     )
 
 

@@ -181,8 +181,8 @@ async def test_a_same_name_odd_record_still_stops_a_duplicate_create(
         )
 
     assert text(result) == (
-        "Not created: proj-001 already has connector 105 named 'Orders' (RDBMS). Use connector_id=105, "
-        "or pass allow_duplicate=true to create another."
+        "Not created: proj-001 already has connector 105 named 'Orders' (RDBMS). "
+        "Use it (get_connector(connector_id=105)), or pass allow_duplicate=true to create another."
     )
     assert post.call_count == 0
 

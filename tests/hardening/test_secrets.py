@@ -53,6 +53,7 @@ from databasin_mcp.sandbox.seed import (
 from databasin_mcp.server import create_server
 from tests.conftest import API_TOKEN, ServerFactory
 from tests.e2e.processes import Sandbox, clean_env, sandbox_process
+from tests.reference import created_id
 
 from .support import SandboxApi, call, stdio_session, strings_of, text, write_token
 
@@ -168,7 +169,7 @@ async def test_no_secret_reaches_an_agent_or_the_log(leaky: Sandbox, tmp_path: P
             },
             error=False,
         )
-        new_id = created.structured_content["connector_id"]
+        new_id = created_id(text(created))
         await show(client, "update_connector", {"connector_id": new_id, "password": updated_password}, error=False)
         await show(client, "test_connector", {"connector_id": new_id, "details": True}, error=False)
         await show(client, "get_connector", {"connector_id": new_id, "fields": ["*"]}, error=False)

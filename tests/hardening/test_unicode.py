@@ -22,9 +22,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mcp import Client
 
-from databasin_mcp import operations
+from databasin_mcp.ops import ConnectorReads
 from databasin_mcp.shaping import Answer
-from databasin_mcp.tools import TOOL_NAMES
+from databasin_mcp.specs import TOOL_NAMES
 from databasin_mcp.untrusted import holds_surrogate
 from tests.conftest import ServerFactory
 from tests.test_stdio import call, raw_session
@@ -75,11 +75,11 @@ async def test_an_unknown_argument_name_is_shown_on_one_line(mcp: Client) -> Non
 async def test_whatever_an_answer_holds_it_is_written_as_one_message(
     mcp: Client, router: respx.Router, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def odd_answer(self: operations.Operations, **_: Any) -> Answer:
+    async def odd_answer(self: ConnectorReads, **_: Any) -> Answer:
         data = {"connector": {"k\udc00": ["v\ud800", {"\ud83d": 1}]}, "omitted_fields": ["x\ud83d"]}
         return Answer("title \ud83d\rconnectorHost: evil\u2028x\nsecond line\x00", data)
 
-    monkeypatch.setattr(operations.Operations, "get_connector", odd_answer)
+    monkeypatch.setattr(ConnectorReads, "get_connector", odd_answer)
     result = await mcp.call_tool("get_connector", {"connector_id": 5})
     assert text(result) == "title \\ud83d\\rconnectorHost: evil\\u2028x\nsecond line\\x00"
     assert result.structured_content == {

@@ -20,7 +20,7 @@ from mcp_types import CallToolResult
 
 from databasin_mcp.client import DatabasinClient
 from databasin_mcp.config import Settings
-from databasin_mcp.operations import Operations
+from databasin_mcp.ops import Operations
 from tests.conftest import API_TOKEN, API_URL, ServerFactory, api_transport
 
 from .support import CALL_TIMEOUT, call, text
@@ -95,8 +95,8 @@ async def test_a_create_that_went_through_is_never_made_twice(
     assert [c["connectorName"] for c in upstream.connectors.values()] == ["Old Orders", "New Finance"]
     assert not again.is_error
     assert text(again) == (
-        "Not created: proj-001 already has connector 6 named 'New Finance' (RDBMS). Use connector_id=6, "
-        "or pass allow_duplicate=true to create another."
+        "Not created: proj-001 already has connector 6 named 'New Finance' (RDBMS). "
+        "Use it (get_connector(connector_id=6)), or pass allow_duplicate=true to create another."
     )
 
 
@@ -190,7 +190,7 @@ async def test_two_same_name_creates_in_flight_make_one_connector(
     assert not second.is_error
     assert text(second) == (
         "Not created: the same create was already in flight and created connector 6 'New Finance' in proj-001. "
-        "Use connector_id=6, or pass allow_duplicate=true to create another."
+        "Use it (get_connector(connector_id=6)), or pass allow_duplicate=true to create another."
     )
     assert second.structured_content == {
         "summary": text(second),
@@ -213,7 +213,8 @@ async def test_a_create_in_flight_that_is_refused_refuses_the_second_without_sen
     assert first.is_error
     assert second.is_error
     assert text(first) == (
-        "The Databasin API refused the request: Missing connectorHost. Fix the arguments and call again."
+        "The Databasin API refused the request: Missing connectorHost. "
+        "Fix the arguments and call create_connector again."
     )
     assert text(second) == text(first)
 
@@ -234,12 +235,12 @@ async def test_a_create_in_flight_that_gets_no_answer_is_not_sent_again_by_the_s
     assert upstream.posts == 1
     assert text(first) == (
         "The Databasin API at http://api.test did not answer in time. The connector may or may not have been "
-        "created. Calling create_connector again is safe: it answers with the connector if the first attempt "
+        "created. It is safe to call create_connector again: it answers with the connector if the first attempt "
         "went through, and never makes a duplicate."
     )
     assert text(second) == (
         "The same create was already in flight and failed: The Databasin API at http://api.test did not answer "
-        "in time. The connector may or may not have been created. Calling create_connector again is safe: it "
+        "in time. The connector may or may not have been created. It is safe to call create_connector again: it "
         "answers with the connector if the first attempt went through, and never makes a duplicate."
     )
 
@@ -270,7 +271,7 @@ async def test_a_create_cancelled_in_flight_holds_off_the_one_waiting_for_it(rou
         operations = Operations(api, settings)
 
         async def create() -> None:
-            results.append((await operations.create_connector(**OPERATION_CREATE)).text)
+            results.append((await operations.writes.create_connector(**OPERATION_CREATE)).text)
 
         with anyio.fail_after(CALL_TIMEOUT):
             async with anyio.create_task_group() as tasks, anyio.create_task_group() as first:

@@ -29,6 +29,9 @@ from tests.http.support import (
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
+# Every answer under load is checked against the data it should hold: structured output on, so it can be read.
+CHECKED = {"DATABASIN_STRUCTURED_OUTPUT": "1"}
+
 CLIENTS = 20
 CALLS_PER_CLIENT = 10
 LATENCY_MS = 50
@@ -168,7 +171,7 @@ def sandbox() -> Iterator[Sandbox]:
 async def test_200_calls_from_20_clients_are_all_answered_with_bounded_upstream_concurrency(sandbox: Sandbox) -> None:
     runs: list[LoadRun] = []
     peaks: list[int] = []  # VmHWM, KiB: before the first run, then after each
-    with http_server(sandbox.env(), "streamable-http") as server:
+    with http_server(sandbox.env(**CHECKED), "streamable-http") as server:
         pid = server.process.pid
         async with streamable_client(server.url) as warm_up:
             assert not (await call(warm_up, "get_connector", {"connector_id": 104})).is_error
@@ -201,7 +204,7 @@ async def test_a_slow_upstream_does_not_hold_up_other_calls() -> None:
     # A sandbox of its own: the stuck request stays in flight there for a minute, whatever the server does.
     with (
         sandbox_process("--latency-ms", str(LATENCY_MS), "--rate-limit", "0") as sandbox,
-        http_server(sandbox.env(), "streamable-http") as server,
+        http_server(sandbox.env(**CHECKED), "streamable-http") as server,
     ):
         sandbox.script_faults([{"kind": "delay", "seconds": 60}], path=slow_path)
         async with anyio.create_task_group() as background, streamable_client(server.url) as slow_client:
@@ -229,7 +232,7 @@ async def test_a_slow_upstream_does_not_hold_up_other_calls() -> None:
 
 async def test_two_stateless_workers_behind_one_port_under_load(sandbox: Sandbox) -> None:
     per_worker = 3
-    env = sandbox.env(DATABASIN_MCP_STATELESS="1", DATABASIN_MAX_CONCURRENCY=str(per_worker))
+    env = sandbox.env(**CHECKED, DATABASIN_MCP_STATELESS="1", DATABASIN_MAX_CONCURRENCY=str(per_worker))
     with uvicorn_workers(env, 2) as workers:
         worker_pids = workers.worker_pids()
         assert len(worker_pids) == 2

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import anyio
 import click
@@ -14,22 +15,13 @@ from pydantic import ValidationError
 
 from ..client import DatabasinClient
 from ..config import Settings, load_settings, settings_problems
-from ..errors import (
-    APIStatusError,
-    AuthenticationError,
-    BadRequestError,
-    BadResponseError,
-    ConfigurationError,
-    DatabasinError,
-    InvalidArgumentError,
-    NotFoundError,
-    PermissionDeniedError,
-    ServerError,
-    TransportError,
-    UpstreamRefusedError,
-)
-from ..operations import Operations
+from ..errors import DatabasinError
+from ..ops import Operations
+from ..outcomes import Failure as Outcome
+from ..outcomes import explain
 from ..shaping import Answer
+from ..specs import ToolSpec
+from .vocabulary import COMMAND_WORDS
 
 logger = logging.getLogger(__name__)
 
@@ -41,8 +33,6 @@ EXIT_READ_ONLY = 5  # a command that would change something, refused in read-onl
 
 # The character cap sizes answers for a model's context; a person or a script asked for its page.
 UNCAPPED = 1_000_000_000
-
-Call = Callable[[Operations], Awaitable[Answer]]
 
 
 class Failure(click.ClickException):
@@ -59,16 +49,6 @@ class UsageFailure(Failure):
 
 class ConfigurationFailure(Failure):
     exit_code = EXIT_CONFIG
-
-
-@dataclass(frozen=True)
-class Subject:
-    """What a command acts on, for the next step an error message suggests."""
-
-    connector_id: int | None = None
-    # Said after a 5xx or a dropped connection, when the request may have changed something.
-    uncertain_change: str | None = None
-    metadata: bool = False
 
 
 @dataclass
@@ -89,18 +69,21 @@ class Session:
             self._settings = loaded.model_copy(update={"max_chars": UNCAPPED})
         return self._settings
 
-    def run(self, call: Call, subject: Subject | None = None) -> Answer:
-        """Run one operation against the API on a fresh event loop; errors become `Failure`s."""
+    def run(self, spec: ToolSpec, arguments: Mapping[str, Any]) -> Answer:
+        """Run `spec`'s operation against the API on a fresh event loop; errors become `Failure`s said in
+        the command line's words, with the exit code of what they mean."""
         settings = self.settings()
 
         async def with_client() -> Answer:
             async with DatabasinClient(settings) as client:
-                return await call(Operations(client, settings))
+                operations = Operations(client, settings, words=COMMAND_WORDS)
+                return await operations.bind(spec.operation)(**arguments)
 
         try:
             return anyio.run(with_client)
         except DatabasinError as error:
-            raise failure(error, subject or Subject()) from None
+            explained = explain(error, spec, arguments, COMMAND_WORDS)
+            raise _FAILURES.get(explained.failure, Failure)(explained.text) from None
         except Exception as error:  # a bug: one line like every other failure; the traceback at DEBUG
             if settings.log_level == "DEBUG":
                 logger.exception("databasin failed unexpectedly")
@@ -110,53 +93,10 @@ class Session:
             ) from None
 
 
-def failure(error: DatabasinError, subject: Subject) -> Failure:
-    """The error's safe sentence with the next step, as a command line says it, and its exit code."""
-    if isinstance(error, InvalidArgumentError):
-        return UsageFailure(str(error))
-    if isinstance(error, (ConfigurationError, AuthenticationError)):
-        return ConfigurationFailure(str(error))
-    upstream = error.upstream_message if isinstance(error, APIStatusError) else None
-    connector_id = subject.connector_id
-    if isinstance(error, NotFoundError):
-        # "Catalog 'x' not found for connector 142" is about the catalog; "Connector with ID 9 ..." is not.
-        about_connector = not subject.metadata or upstream is None or upstream.lower().startswith("connector")
-        if connector_id is not None and about_connector:
-            return Failure(
-                f"Connector {connector_id} not found. Find IDs with 'databasin connectors list --project ID' "
-                "or 'databasin connectors find WORDS'."
-            )
-        return Failure(
-            f"Not found: {upstream or 'the API answered 404'}. Check the names with "
-            f"'databasin metadata catalogs|schemas|tables {connector_id or 'CONNECTOR_ID'}'."
-        )
-    if isinstance(error, BadRequestError):
-        return Failure(f"The Databasin API refused the request: {upstream or error}")
-    if isinstance(error, PermissionDeniedError):
-        return Failure(
-            f"{_sentence(error)} This token may not do that; use one with access to the connector's project."
-        )
-    if subject.uncertain_change is None:  # a read, a test or a refresh: the error says it all
-        return Failure(str(error))
-    # A write: say what is known of it. The look-up before it failed, or it never left: nothing happened.
-    if error.request_method == "GET" or (isinstance(error, TransportError) and not error.maybe_sent):
-        return Failure(f"{_sentence(error)} Nothing was changed; run the command again.")
-    if isinstance(error, UpstreamRefusedError):
-        check = (
-            f"Check with 'databasin connectors get {connector_id}'."
-            if connector_id is not None
-            else "Fix what the API names and run the command again."
-        )
-        return Failure(f"{_sentence(error)} {check}")
-    if isinstance(error, (ServerError, TransportError, BadResponseError)):
-        return Failure(f"{_sentence(error)} {subject.uncertain_change}")
-    return Failure(str(error))
-
-
-def _sentence(error: DatabasinError) -> str:
-    """The error's message ending like a sentence (an API's own words may not), so another can follow."""
-    text = str(error)
-    return text if text.endswith((".", "!", "?")) else f"{text}."
+_FAILURES: dict[Outcome, type[Failure]] = {
+    Outcome.INVALID_ARGUMENT: UsageFailure,
+    Outcome.CONFIGURATION: ConfigurationFailure,
+}
 
 
 def stdin_is_interactive() -> bool:

@@ -1,0 +1,144 @@
+"""The project and connector directory: which project a call means, the connector lists (cached), projects.
+
+The API has no project endpoint in the reference: projects are what the connectors say they belong
+to, named where the real backend serves /api/my/projects.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from typing import Any
+
+from ..errors import DatabasinError, InvalidArgumentError
+from ..models import Connector, Project, RecordList, skipped_of
+from ..params import InstitutionFilter
+from ..shaping import Answer, counted, listing
+from ..wording import ANY
+from .base import Services
+from .notes import in_scope, records_note
+
+logger = logging.getLogger(__name__)
+
+PROJECT_FIELDS = ("project_id", "institution_id", "connectors", "types")
+PROJECT_FIELDS_NAMED = ("project_id", "name", "institution_id", "connectors", "types")
+
+
+class Directory:
+    """Projects and connector lists, for every operation that needs to know what exists."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def list_projects(self, *, institution_id: InstitutionFilter = None) -> Answer:
+        """Projects (project IDs) with their connector counts by type."""
+        s = self.services
+        connectors = await self.connectors(institution_id=institution_id)
+        by_project: dict[str, list[Connector]] = defaultdict(list)
+        for connector in connectors:
+            by_project[connector.internalID or "(none)"].append(connector)
+        projects = await self.my_projects(institution_id)
+        named = {project.internalID: project for project in projects} if projects is not None else None
+        for project_id in named or {}:
+            by_project.setdefault(project_id, [])  # a project without connectors is still a project
+        rows = [
+            _project_row(project, members, named.get(project) if named else None)
+            for project, members in sorted(by_project.items())
+        ]
+        scope = f"with {counted(len(connectors), 'connectors')}"
+        if institution_id is not None:
+            scope += f" in institution {institution_id}"
+        reading = [
+            records_note("connectors", connectors, "connectorID"),
+            records_note("projects", projects or [], "internalID"),
+        ]
+        everyone = f"{s.words.call('list_projects')} without {s.words.argument('list_projects', 'institution_id')}"
+        return listing(
+            noun="projects",
+            rows=rows,
+            fields=PROJECT_FIELDS_NAMED if named else PROJECT_FIELDS,
+            left_out=(),
+            offset=0,
+            limit=max(len(rows), 1),
+            max_chars=s.settings.max_chars,
+            structured=s.settings.structured_output,
+            say=s.say("list_projects"),
+            scope=scope,
+            aside="; ".join(note for note in reading if note),
+            empty_hint=(
+                "No connectors are visible to this token."
+                if institution_id is None
+                else f"None visible to this token; {everyone} shows every institution's."
+            ),
+        )
+
+    def project(self, project_id: str | None, tool: str) -> str:
+        """The project a call is about: the one given, else the configured default."""
+        project = (project_id or self.services.settings.project or "").strip()  # "proj-007 " is proj-007
+        if not project:
+            words = self.services.words
+            raise InvalidArgumentError(
+                f"{words.argument(tool, 'project_id')} is required: pass {words.setting(tool, 'project_id', ANY)} "
+                f"(the project's internalID; {words.call('list_projects')} shows them)."
+            )
+        return project
+
+    async def connectors(
+        self, *, institution_id: int | None = None, project_id: str | None = None
+    ) -> RecordList[Connector]:
+        """Connectors of a project and/or institution, from the cache when it can answer (a cached full
+        list answers any filter). Always filtered here too: an upstream that ignores ?internalID= must
+        not make another project's connectors look like this one's."""
+        cache, client = self.services.cache, self.services.client
+        everything: list[Connector] | None = cache.peek(("connectors", None, None))
+        if everything is not None:
+            # In the full list a connector whose project or institution is unknown belongs to no filter.
+            return in_scope(everything, institution_id, project_id, unknown_belongs=False)
+        answered = await cache.get_or_fetch(
+            ("connectors", institution_id, project_id),
+            lambda: client.list_connectors(institution_id=institution_id, project_id=project_id),
+        )
+        # In an answer to a filtered request, one that does not say is taken to be what was asked for.
+        scoped = in_scope(answered, institution_id, project_id, unknown_belongs=True)
+        if len(scoped) < len(answered):
+            logger.warning(
+                "The Databasin API answered %d connectors of other projects or institutions to a filtered "
+                "request; they are left out",
+                len(answered) - len(scoped),
+            )
+        return scoped
+
+    async def my_projects(self, institution_id: int | None) -> RecordList[Project] | None:
+        """The user's projects (of one institution) where the backend has /api/my/projects, else None."""
+        try:
+            projects = await self.services.cache.get_or_fetch(("my-projects",), self.services.client.list_my_projects)
+        except DatabasinError as error:
+            # Names are a nicety: without them the listing still answers from the connectors.
+            logger.info("Project names unavailable: %s", type(error).__name__)
+            return None
+        if projects is None:
+            return None
+        wanted = None if institution_id is None else str(institution_id)
+        return RecordList(
+            (project for project in projects if wanted is None or str(project.institutionID) == wanted),
+            (skipped for skipped in skipped_of(projects) if wanted is None or skipped.institution in (None, wanted)),
+        )
+
+    async def named_projects(self, institution_id: int | None) -> dict[str, Project] | None:
+        """The user's projects by internalID where the backend has /api/my/projects, else None."""
+        projects = await self.my_projects(institution_id)
+        return {project.internalID: project for project in projects} if projects is not None else None
+
+
+def _project_row(project: str, members: list[Connector], named: Project | None) -> dict[str, Any]:
+    institutions = sorted({str(c.institutionID) for c in members if c.institutionID is not None})
+    if not institutions and named is not None and named.institutionID is not None:
+        institutions = [str(named.institutionID)]
+    types = Counter(c.connectorType or "?" for c in members)
+    return {
+        "project_id": project,
+        "name": named.name if named else None,
+        "institution_id": ";".join(institutions),
+        "connectors": len(members),
+        "types": " ".join(f"{name}:{count}" for name, count in types.most_common()),
+    }
