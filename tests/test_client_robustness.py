@@ -23,7 +23,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from mcp import Client
 
-from databasin_mcp.client import DatabasinClient, _rate_limit_info, _rate_limit_wait, header_number
+from databasin_mcp.client import DatabasinClient
+from databasin_mcp.client.retry import header_number, rate_limit_info, rate_limit_wait
 from databasin_mcp.config import Settings, TokenSource
 from databasin_mcp.errors import (
     AuthenticationError,
@@ -285,9 +286,9 @@ def test_header_number_reads_plain_decimals_within_bounds(raw: str | None, expec
 )
 def test_rate_limit_headers_of_any_value_never_raise_and_stay_bounded(values: dict[str, str]) -> None:
     headers = httpx.Headers({name: value.encode("latin-1") for name, value in values.items()})
-    wait = _rate_limit_wait(headers, NOW)
+    wait = rate_limit_wait(headers, NOW)
     assert wait is None or (math.isfinite(wait) and 0 <= wait <= 86_400)
-    info = _rate_limit_info(headers, NOW)
+    info = rate_limit_info(headers, NOW)
     if info is not None:
         for number in (info.limit, info.remaining):
             assert number is None or (isinstance(number, int) and number >= 0)

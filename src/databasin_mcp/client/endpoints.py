@@ -1,0 +1,138 @@
+"""The endpoint catalogue: one short method per API route, saying its method, path, body, policy and model.
+
+Adding an endpoint is one method here: the transport sends it (auth, retries, slots, caps), the
+decoding turns its body into the model, the routes module knows the real backend's variants.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from ..models import (
+    Catalog,
+    Column,
+    Connector,
+    ConnectorChanges,
+    DeleteResult,
+    Project,
+    RefreshResult,
+    Schema,
+    Table,
+    TestResult,
+    WriteResult,
+)
+from .decoding import record, records
+from .policies import CREATE, IDEMPOTENT_WRITE, REFRESH, TEST
+from .routes import RouteFamilies, connector_path, query, schema_catalog, v2_path
+from .transport import Transport
+
+
+class DatabasinClient(Transport):
+    """Async client for the 11 connector endpoints of the Databasin API (and the real backend's extras)."""
+
+    @cached_property
+    def _routes(self) -> RouteFamilies:
+        """Which routes this client's backend serves, learnt as it answers."""
+        return RouteFamilies()
+
+    # --- the 11 endpoints of the reference ---------------------------------------------
+
+    async def list_connectors(
+        self, *, institution_id: int | None = None, project_id: str | None = None
+    ) -> list[Connector]:
+        """GET /api/connector, optionally filtered by institution and project (internalID)."""
+        params = query(institutionID=institution_id, internalID=project_id)
+        return records(await self._request("GET", "/api/connector", params=params), Connector, "connectors")
+
+    async def get_connector(self, connector_id: int) -> Connector:
+        """GET /api/connector/{id}."""
+        return record(await self._request("GET", connector_path(connector_id)), Connector, "connector")
+
+    async def create_connector(self, changes: ConnectorChanges) -> WriteResult:
+        """POST /api/connector. Never re-sent once it may have reached the server."""
+        data = await self._request(
+            "POST", "/api/connector", body=changes.to_body(), policy=CREATE, secrets=changes.secret_values()
+        )
+        return record(data or {}, WriteResult, "create result")
+
+    async def update_connector(self, connector_id: int, changes: ConnectorChanges) -> WriteResult:
+        """PUT /api/connector/{id} with only the fields that were set."""
+        path, body = connector_path(connector_id), changes.to_body()
+        data = await self._request("PUT", path, body=body, policy=IDEMPOTENT_WRITE, secrets=changes.secret_values())
+        return record(data or {}, WriteResult, "update result")
+
+    async def delete_connector(self, connector_id: int) -> DeleteResult:
+        """DELETE /api/connector/{id}."""
+        data = await self._request("DELETE", connector_path(connector_id), policy=IDEMPOTENT_WRITE)
+        return record(data or {}, DeleteResult, "delete result")
+
+    async def test_connector(self, connector_id: int) -> TestResult:
+        """POST /api/connector/{id}/test: sent once (see TEST); a failed test is an answer, not an error."""
+        data = await self._request("POST", f"{connector_path(connector_id)}/test", body={}, policy=TEST)
+        return record(data or {}, TestResult, "test result")
+
+    async def refresh_metadata(self, connector_id: int) -> RefreshResult:
+        """POST /api/connector/{id}/refresh; may take minutes, so it has its own timeout. Sent once."""
+        path, timeout = f"{connector_path(connector_id)}/refresh", self.settings.refresh_timeout
+        data = await self._request("POST", path, body={}, policy=REFRESH, read_timeout=timeout)
+        return record(data or {}, RefreshResult, "refresh result")
+
+    async def list_catalogs(self, connector_id: int) -> list[Catalog]:
+        """GET /api/connector/{id}/catalogs (or the real backend's v2 route)."""
+        path = connector_path(connector_id)  # validates the ID whichever route is used
+        data = await self._routes.metadata_rows(
+            "catalogs",
+            lambda: self._request("GET", f"{path}/catalogs"),
+            lambda: self._request("GET", v2_path("catalogs", connector_id)),
+        )
+        return records(data, Catalog, "catalogs")
+
+    async def list_schemas(self, connector_id: int, *, catalog: str | None = None) -> list[Schema]:
+        """GET /api/connector/{id}/schemas?catalog=... (or the real backend's v2 route)."""
+        path, params = connector_path(connector_id), query(catalog=catalog)
+        data = await self._routes.metadata_rows(
+            "schemas",
+            lambda: self._request("GET", f"{path}/schemas", params=params),
+            lambda: self._request("GET", v2_path("schemas", connector_id), params=params),
+        )
+        return records(data, Schema, "schemas")
+
+    async def list_tables(
+        self, connector_id: int, *, catalog: str | None = None, schema: str | None = None
+    ) -> list[Table]:
+        """GET /api/connector/{id}/tables?catalog=...&schema=... (or the real backend's v2 route)."""
+        path, params = connector_path(connector_id), query(catalog=catalog, schema=schema)
+        data = await self._routes.metadata_rows(
+            "tables",
+            lambda: self._request("GET", f"{path}/tables", params=params),
+            lambda: self._request("GET", v2_path("tables", connector_id), params=params),
+        )
+        return records(data, Table, "tables")
+
+    async def list_columns(
+        self, connector_id: int, *, table: str, catalog: str | None = None, schema: str | None = None
+    ) -> list[Column]:
+        """GET /api/connector/{id}/columns?... (or the real backend's POST /api/connector/columns)."""
+        path, params = connector_path(connector_id), query(catalog=catalog, schema=schema, table=table)
+        body: dict[str, Any] = {"connectorID": connector_id, "tableName": table}
+        if (combined := schema_catalog(catalog, schema)) is not None:
+            body["schemaCatalog"] = combined
+        data = await self._routes.metadata_rows(
+            "columns",
+            lambda: self._request("GET", f"{path}/columns", params=params),
+            lambda: self._request("POST", "/api/connector/columns", body=body),
+        )
+        return records(data, Column, "columns")
+
+    # --- beyond the reference: what the real backend also serves ----------------------
+
+    async def list_my_projects(self) -> list[Project] | None:
+        """GET /api/my/projects (the real backend's project list), or None where it does not exist."""
+        path = "/api/my/projects"
+        served, data = await self._routes.if_served(path, lambda: self._request("GET", path))
+        return records(data, Project, "projects") if served else None
+
+    async def ping(self, *, with_token: bool = False) -> Any:
+        """GET /api/ping, which answers without a token where the API allows: is the API there at all?"""
+        return await self._request("GET", "/api/ping", authenticated=with_token)
