@@ -26,9 +26,9 @@ import httpx
 import respx
 from mcp import Client
 
-from databasin_mcp import client as client_module
 from databasin_mcp import server as server_module
 from databasin_mcp import shaping, untrusted
+from databasin_mcp.client import decoding as client_module
 from databasin_mcp.config import Settings
 from databasin_mcp.sandbox import SandboxConfig, create_app
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, HUGE_SCHEMA

@@ -20,11 +20,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 from ..errors import APIStatusError, BadResponseError, NotFoundError
+from ..params import MAX_ID
 
 logger = logging.getLogger(__name__)
-
-# Java's long: the largest ID a backend can hold; anything larger is not an ID.
-MAX_ID = 2**63 - 1
 
 # route kind -> (the reference's name field, the reference's field for the v2 `type`)
 _SHAPES = {
