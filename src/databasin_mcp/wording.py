@@ -133,7 +133,7 @@ class CommandWords:
                 unspecified = isinstance(value, _Unspecified)
                 words.append(cli.metavar or name.upper() if unspecified else _shell_word(value, cli))
             else:
-                options.append(self._option(command, name, value, cli))
+                options.append(self.setting(tool, name, value))
         return "'" + " ".join([*words, *(option for option in options if option)]) + "'"
 
     def argument(self, tool: str, name: str) -> str:
@@ -141,14 +141,22 @@ class CommandWords:
         if command.spelled and name in command.spelled:
             return command.spelled[name]
         cli = _declarations(command.operation).get(name, Cli())
+        if cli.positional or cli.words:
+            return cli.metavar or name.upper()
         return f"{_flag(name, cli)}/{cli.off_flag}" if cli.off_flag else _flag(name, cli)
 
     def setting(self, tool: str, name: str, value: Any) -> str:
         command = self._commands[tool]
-        if command.spelled and name in command.spelled:
+        spelled = (command.spelled or {}).get(name)
+        if spelled is not None and spelled.startswith("--"):  # a flag of the command's own
+            return spelled if value is True else f"{spelled} {_shell_word(value, Cli())}"
+        if spelled is not None:  # a field of the file the command reads
             given = "..." if isinstance(value, _Unspecified) else json.dumps(value, ensure_ascii=False)
-            return f"{command.spelled[name]}: {given}"
-        return self._option(command, name, value, _declarations(command.operation).get(name, Cli()))
+            return f"{spelled}: {given}"
+        cli = _declarations(command.operation).get(name, Cli())
+        if cli.positional or cli.words:
+            return cli.metavar or name.upper() if isinstance(value, _Unspecified) else _shell_word(value, cli)
+        return self._option(command, name, value, cli)
 
     def again(self, tool: str) -> str:
         return "run the command again"

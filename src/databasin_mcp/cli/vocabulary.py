@@ -11,6 +11,7 @@ CREATE_FILE_FIELDS = {name: f'"{field.alias}"' for name, field in ConnectorChang
 _SPELLED = {
     "create_connector": CREATE_FILE_FIELDS,
     "update_connector": {"password": "--password-stdin/--password-prompt"},
+    "delete_connector": {"confirm": "--force"},
 }
 _USAGE = {"create_connector": "FILE.json"}
 
