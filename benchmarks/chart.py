@@ -1,5 +1,5 @@
-"""tokens.svg: per task, the tokens of our answer beside the raw API body as pretty JSON, minified JSON
-and TOON. Hand-written SVG (no plotting dependency); a log scale, since the bars span four decades."""
+"""tokens.svg: per task, the tokens the model reads (Claude Code) beside the raw API body as pretty JSON,
+minified JSON and TOON. Hand-written SVG (no plotting dependency); a log scale, since the bars span four decades."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from html import escape
 from .tokens import TokenReport
 
 SERIES = (  # (label, colour)
-    ("databasin-mcp answer", "#2b8a3e"),
+    ("what Claude Code's model reads", "#2b8a3e"),
     ("raw API body, TOON", "#f59f00"),
     ("raw API body, minified JSON", "#74c0fc"),
     ("raw API body, pretty JSON", "#1c7ed6"),
@@ -23,7 +23,7 @@ def _x(tokens: int, decades: int) -> float:
 
 
 def render(report: TokenReport) -> str:
-    values = [(t.title, (t.ours, t.raw.toon, t.raw.minified, t.raw.pretty)) for t in report.tasks]
+    values = [(t.title, (t.claude_code, t.raw.toon, t.raw.minified, t.raw.pretty)) for t in report.tasks]
     decades = math.ceil(math.log10(max(max(v) for _, v in values)))
     group = len(SERIES) * BAR + GAP
     height = TOP + group * len(values) + 40
@@ -32,7 +32,7 @@ def render(report: TokenReport) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
         f'<rect width="{width}" height="{height}" fill="white"/>',
-        '<text x="10" y="20" font-size="14" font-weight="bold">Tokens an agent reads per task '
+        '<text x="10" y="20" font-size="14" font-weight="bold">Tokens the model reads per task, beside the raw API '
         "(Claude's legacy tokenizer; log scale)</text>",
     ]
     parts += _legend()

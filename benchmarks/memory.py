@@ -19,7 +19,7 @@ from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, HUGE_SCHEM
 
 from .processes import OURS, Memory, children, http_server, memory, stdio_params
 from .stats import Summary
-from .tasks import AgentSession, run_tasks
+from .tasks import AgentSession, listing_total, run_tasks, text_of
 
 HUGE_TABLES = 20_000
 HUGE_CALL = {"connector_id": BIG_CONNECTOR_ID, "catalog": BIG_CATALOG, "schema": HUGE_SCHEMA}
@@ -81,13 +81,12 @@ async def scale_run(sandbox: Sandbox, cache_ttl: str | None) -> ScaleRun:
             pages.append(await client.call_tool("list_tables", {**HUGE_CALL, **page}))
             page_ms.append((time.perf_counter() - started) * 1000)
         after_huge = memory(pid)
-    assert pages[0].structured_content is not None
     assert not any(page.is_error for page in pages)
     return ScaleRun(
         cache_ttl=cache_ttl or "60 (default)",
         after_tasks=after_tasks,
         after_huge=after_huge,
-        huge_total=int(pages[0].structured_content["total"]),
+        huge_total=listing_total(text_of(pages[0])),
         huge_chars=max(len(getattr(page.content[0], "text", "")) for page in pages),
         page_ms=tuple(page_ms),
     )

@@ -3,6 +3,8 @@
 Each task names the upstream requests whose bodies hold the same data as our answer (`raw`): that is
 what an agent calling the API directly would read. The server runs with the listing cache off so that
 every task makes its own upstream requests (the cache changes no answer, only where it comes from).
+It runs as a user gets it (structured output off: the text is the whole answer) unless a caller asks
+for `structured_output=True`, which adds the same facts as structuredContent for programs.
 """
 
 from __future__ import annotations
@@ -16,15 +18,25 @@ from typing import Any
 
 import httpx
 from mcp import Client
+from mcp.types import CallToolResult, TextContent
 
 from databasin_mcp.config import Settings
 from databasin_mcp.sandbox import RunningSandbox
-from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA, PROJECT_95, WIDE_TABLE
+from databasin_mcp.sandbox.seed import (
+    BIG_CATALOG,
+    BIG_CONNECTOR_ID,
+    BIG_SCHEMA,
+    LONG_EXTRAS_CONNECTOR_ID,
+    PROJECT_95,
+    WIDE_TABLE,
+)
 from databasin_mcp.server import create_server
 
 # Placeholder argument: the ID the create task answered (the update and delete tasks act on it).
 NEW_CONNECTOR = "<new connector>"
 FOUND_CONNECTOR_ID = 311  # "Zürich Finance": what the find task finds, then reads
+# What the create task answers first: "Created connector 535 'Bench Orders Postgres' (RDBMS) in proj-007."
+CREATED = re.compile(r"Created connector (\d+) ")
 
 
 @dataclass(frozen=True)
@@ -61,6 +73,14 @@ TASKS: tuple[Task, ...] = (
         "get_connector",
         {"connector_id": FOUND_CONNECTOR_ID},
         rf"GET /api/connector/{FOUND_CONNECTOR_ID}$",
+    ),
+    # A record as real backends send it: beyond the reference's fields, a long description and an options object.
+    Task(
+        "get_connector_long_extras",
+        "read one connector with long extras",
+        "get_connector",
+        {"connector_id": LONG_EXTRAS_CONNECTOR_ID},
+        rf"GET /api/connector/{LONG_EXTRAS_CONNECTOR_ID}$",
     ),
     Task(
         "create_connector",
@@ -153,16 +173,32 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
 
+def text_of(result: CallToolResult) -> str:
+    """Our text block(s), joined: the compact answer every figure is compared with."""
+    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+
+
+def as_received(result: CallToolResult) -> CallToolResult:
+    """A result as a client over a real transport holds it: serialized by the server, parsed back."""
+    return CallToolResult.model_validate_json(result.model_dump_json(by_alias=True, exclude_none=True))
+
+
 @dataclass
 class TaskRun:
     """What one task's tool call answered, and the upstream bodies holding the same data."""
 
     task: Task
     arguments: dict[str, Any]
-    text: str
-    structured: dict[str, Any] | None
-    is_error: bool
+    result: CallToolResult  # as a client receives it
     raw_bodies: list[Any] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return text_of(self.result)
+
+    @property
+    def structured(self) -> dict[str, Any] | None:
+        return self.result.structured_content
 
 
 @dataclass
@@ -172,10 +208,8 @@ class AgentSession:
     client: Client
     recorder: RecordingTransport | None = None
 
-    async def call(self, tool: str, arguments: Mapping[str, Any]) -> tuple[str, dict[str, Any] | None, bool]:
-        result = await self.client.call_tool(tool, dict(arguments))
-        text = "\n".join(getattr(block, "text", "") for block in result.content)
-        return text, result.structured_content, bool(result.is_error)
+    async def call(self, tool: str, arguments: Mapping[str, Any]) -> CallToolResult:
+        return as_received(await self.client.call_tool(tool, dict(arguments)))
 
     async def tool_list(self) -> list[dict[str, Any]]:
         """Every tool as tools/list sends it (camelCase keys, unset fields left out)."""
@@ -184,13 +218,13 @@ class AgentSession:
 
 
 @asynccontextmanager
-async def agent_session(sandbox: RunningSandbox) -> AsyncIterator[AgentSession]:
+async def agent_session(sandbox: RunningSandbox, *, structured_output: bool = False) -> AsyncIterator[AgentSession]:
     """Our server, in-process (the MCP SDK's in-memory client), pointed at `sandbox`, cache off."""
     settings = Settings(
         api_url=sandbox.url,
         token=sandbox.token,  # type: ignore[arg-type]
         cache_ttl=0,
-        structured_output=True,
+        structured_output=structured_output,
     )
     recorder = RecordingTransport()
     async with Client(create_server(settings, transport=recorder)) as client:
@@ -205,11 +239,27 @@ async def run_tasks(session: AgentSession, tasks: Sequence[Task] = TASKS) -> lis
         arguments = {key: created if value == NEW_CONNECTOR else value for key, value in task.arguments.items()}
         exchanges = session.recorder.exchanges if session.recorder else []
         exchanges.clear()
-        text, structured, is_error = await session.call(task.tool, arguments)
-        if is_error:
-            raise RuntimeError(f"{task.key} failed: {text}")
-        if task.tool == "create_connector" and structured:
-            created = int(structured["connector_id"])
+        result = await session.call(task.tool, arguments)
+        if result.is_error:
+            raise RuntimeError(f"{task.key} failed: {text_of(result)}")
+        if task.tool == "create_connector":
+            created = created_id(text_of(result))
         raw = [e.body for e in exchanges if re.match(task.raw, e.target)]
-        runs.append(TaskRun(task, arguments, text, structured, is_error, raw))
+        runs.append(TaskRun(task, arguments, result, raw))
     return runs
+
+
+def created_id(text: str) -> int:
+    """The new connector's ID, read from create_connector's answer as the model reads it."""
+    found = CREATED.match(text)
+    if found is None:
+        raise RuntimeError(f"create_connector did not create a connector: {text}")
+    return int(found.group(1))
+
+
+def listing_total(text: str) -> int:
+    """The count a listing's title line starts with ("1,500 tables in connector 142, ...")."""
+    first = text.partition(" ")[0]
+    if not first.replace(",", "").isdigit():
+        raise RuntimeError(f"not a listing: {text[:120]}")
+    return int(first.replace(",", ""))

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from benchmarks.recording.client_views import (
+    claude_code_deferred_listing,
+    claude_code_tool_definitions,
     claude_code_tool_result,
     claude_code_view,
     js_number,
@@ -117,4 +119,33 @@ def test_js_number_spells_numbers_as_javascript_does(number: float, spelled: str
 def test_js_stringify_puts_integer_like_keys_first_and_keeps_the_rest_in_order() -> None:
     assert js_stringify({"b": 1, "10": 2, "a": [None, False], "2": "x", "01": 3}) == (
         '{"2":"x","10":2,"b":1,"a":[null,false],"01":3}'
+    )
+
+
+# Two tools as tools/list sends them (out of name order, with annotations Claude Code does not forward).
+TOOLS_LIST = [
+    {
+        "name": "list_tables",
+        "description": "Tables of a connector.",
+        "inputSchema": {"type": "object", "properties": {"connector_id": {"type": "integer"}}},
+        "annotations": {"readOnlyHint": True},
+    },
+    {"name": "get_connector", "description": "One connector.", "inputSchema": {"type": "object"}},
+]
+
+
+def test_claude_code_sends_prefixed_definitions_by_name_without_annotations() -> None:
+    assert claude_code_tool_definitions(TOOLS_LIST, "databasin") == [
+        {"name": "mcp__databasin__get_connector", "description": "One connector.", "input_schema": {"type": "object"}},
+        {
+            "name": "mcp__databasin__list_tables",
+            "description": "Tables of a connector.",
+            "input_schema": {"type": "object", "properties": {"connector_id": {"type": "integer"}}},
+        },
+    ]
+
+
+def test_claude_code_lists_deferred_tools_by_prefixed_name_one_a_line() -> None:
+    assert claude_code_deferred_listing(TOOLS_LIST, "databasin") == (
+        "mcp__databasin__get_connector\nmcp__databasin__list_tables"
     )

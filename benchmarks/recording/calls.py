@@ -2,7 +2,8 @@
 
 Made first in-process (the MCP SDK's in-memory client, a fresh sandbox, cache off) to get the
 CallToolResult our server answers; a client then makes the same calls, in the same order, against
-the sandbox our server embeds (`--sandbox`: same seed, so the same data and the same new IDs).
+the sandbox our server embeds (`--sandbox`: same seed, so the same data and the same new IDs), with
+the same settings (`--structured-output` when the in-process server had structured_output=True).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult
 
 from databasin_mcp.sandbox import SandboxConfig, running_sandbox
 
-from ..tasks import NEW_CONNECTOR, TABLES_ARGS, TASKS, Task, agent_session
+from ..tasks import NEW_CONNECTOR, TABLES_ARGS, TASKS, Task, agent_session, created_id, text_of
 
 MISSING_CONNECTOR = 999_999
 # Beyond the benchmark's tasks: the largest page a caller can ask for, and an error (no structuredContent).
@@ -47,21 +48,33 @@ class Call:
     @property
     def text(self) -> str:
         """Our text block(s): what the benchmark's token figures measure."""
-        return "\n".join(block.text for block in self.result.content if isinstance(block, TextContent))
+        return text_of(self.result)
 
 
-async def in_process_calls(tasks: Sequence[Task] = RECORDED_TASKS) -> list[Call]:
-    """Every task's call, in order, against a fresh sandbox; later tasks act on the connector created earlier."""
+async def in_process_calls(tasks: Sequence[Task] = RECORDED_TASKS, *, structured_output: bool = False) -> list[Call]:
+    """Every task's call, in order, against a fresh sandbox; later tasks act on the connector created earlier.
+
+    Each result is as a client holds it (serialized by the server, parsed back).
+    """
     calls: list[Call] = []
     created: int | None = None
-    async with running_sandbox(SandboxConfig(port=0, rate_limit=0)) as sandbox, agent_session(sandbox) as session:
+    async with (
+        running_sandbox(SandboxConfig(port=0, rate_limit=0)) as sandbox,
+        agent_session(sandbox, structured_output=structured_output) as session,
+    ):
         for task in tasks:
             arguments = {key: created if value == NEW_CONNECTOR else value for key, value in task.arguments.items()}
             exchanges = session.recorder.exchanges if session.recorder else []
             exchanges.clear()
-            result = await session.client.call_tool(task.tool, arguments)
-            if task.tool == "create_connector" and result.structured_content:
-                created = int(result.structured_content["connector_id"])
+            result = await session.call(task.tool, arguments)
+            if task.tool == "create_connector" and not result.is_error:
+                created = created_id(text_of(result))
             raw = [e.body for e in exchanges if task.raw and re.match(task.raw, e.target)]
             calls.append(Call(task.key, task.title, task.tool, arguments, result, raw))
     return calls
+
+
+async def in_process_tools() -> list[dict[str, Any]]:
+    """Our tools as tools/list sends them (camelCase keys, unset fields left out)."""
+    async with running_sandbox(SandboxConfig(port=0, rate_limit=0)) as sandbox, agent_session(sandbox) as session:
+        return await session.tool_list()

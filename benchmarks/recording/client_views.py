@@ -18,6 +18,11 @@ OpenAI Agents SDK 0.24.0 (`MCPServerStdio`, Responses API; agents/mcp/util.py `i
   `json.dumps(structuredContent)`, as a string: ", " and ": " separators, floats as Python spells
   them (1.0), every non-ASCII character escaped (Zürich -> Z\\u00fcrich). Errors keep their text.
 - The server's `instructions` are not sent to the model.
+
+Claude Code's tool definitions (also read off the recorded requests): tool search off, each of a
+server's tools as {"name": "mcp__<server>__<tool>", "description", "input_schema"}, by name; tool search
+on (the default), only the prefixed names, one a line in a system message, a definition sent once a
+search has loaded it.
 """
 
 from __future__ import annotations
@@ -137,3 +142,25 @@ def openai_agents_output(result: CallToolResult, *, use_structured_content: bool
 def openai_agents_view(result: CallToolResult, *, use_structured_content: bool = False) -> str:
     """The text the model reads through the OpenAI Agents SDK for `result`."""
     return content_text(openai_agents_output(result, use_structured_content=use_structured_content))
+
+
+def _claude_code_name(server: str, tool: str) -> str:
+    return f"mcp__{server}__{tool}"
+
+
+def claude_code_tool_definitions(tools: Sequence[Mapping[str, Any]], server: str) -> list[dict[str, Any]]:
+    """Our tools (as tools/list sends them) as Claude Code sends their definitions with tool search off."""
+    definitions = [
+        {
+            "name": _claude_code_name(server, str(tool["name"])),
+            "description": tool.get("description", ""),
+            "input_schema": tool["inputSchema"],
+        }
+        for tool in tools
+    ]
+    return sorted(definitions, key=lambda definition: definition["name"])
+
+
+def claude_code_deferred_listing(tools: Sequence[Mapping[str, Any]], server: str) -> str:
+    """Our lines of the deferred-tool listing Claude Code shows with tool search on: the names, one a line."""
+    return "\n".join(sorted(_claude_code_name(server, str(tool["name"])) for tool in tools))

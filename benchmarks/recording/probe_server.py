@@ -1,7 +1,6 @@
 """A stdio MCP server whose tools return crafted results, to learn how a client forwards each shape.
 
-python benchmarks/recording/probe_server.py               (run as a file: it imports only the MCP SDK)
-python benchmarks/recording/probe_server.py --tools-only  the same, declaring only the tools capability
+python benchmarks/recording/probe_server.py     (run as a file: it imports only the MCP SDK)
 
 Each tool returns one CallToolResult of PROBES: text only, several text blocks, text beside
 structuredContent (with the values whose JSON spelling differs between Python and JavaScript),
@@ -9,8 +8,6 @@ structuredContent only, errors with and without text, and nothing at all.
 """
 
 from __future__ import annotations
-
-import sys
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent
@@ -62,18 +59,5 @@ for _name, _result in PROBES.items():
     _register(_name, _result)
 
 
-def declare_tools_only() -> None:
-    """Serve no resources/prompts methods, so that only `tools` is declared (capabilities follow handlers).
-
-    MCPServer registers every handler; this probe removes them to see what a client adds for a
-    server that declares resources (our server today) and for one that does not.
-    """
-    handlers = server._lowlevel_server._request_handlers
-    for method in [m for m in handlers if m.startswith(("resources/", "prompts/"))]:
-        del handlers[method]
-
-
 if __name__ == "__main__":
-    if "--tools-only" in sys.argv[1:]:
-        declare_tools_only()
     server.run("stdio")

@@ -35,25 +35,37 @@ def client_section(client: ClientReads) -> str:
         ("**all of the above**", f"{total_read:,}", f"{total_text:,}", "", f"{total_read / total_text:.2f}×", "")
     )
     header = ("task", "tokens the model read", "our text", "our structured (compact JSON)", "read / text", "= view")
-    return f"### {client.client}\n\nRule: {client.rule}.\n\n{_table(header, rows)}\n"
+    same = "every task" if client.all_as_view else "**not** every task"
+    return (
+        f"### {client.client}\n\nRule: {client.rule}. The offline view matched what the client sent, "
+        f"byte for byte, for {same}.\n\n{_table(header, rows)}\n"
+    )
+
+
+def _yes(value: bool) -> str:
+    return "yes" if value else "**no**"
 
 
 def definitions_section(d: Definitions) -> str:
     rows = [
         (
             "our tools sent with their schema",
-            f"{len(d.our_tools_off)} ({d.our_definitions_off:,} tokens)",
+            f"{len(d.our_tools_off)} ({d.our_definitions_off:,} tokens; "
+            f"= offline view: {_yes(d.definitions_off_as_view)})",
             f"{len(d.our_tools_loaded_on)} (each loaded on demand: list_tables {d.one_definition_on:,} tokens)",
         ),
         (
             "our tools as names only",
             "–",
-            f"{d.our_listing_on:,} tokens ({len(d.deferred_names_on)} names listed in all)",
+            f"{d.our_listing_on:,} tokens (= offline view: {_yes(d.listing_on_as_view)}; "
+            f"{len(d.deferred_names_on)} names listed in all)",
         ),
         (
             "resource tools Claude Code adds",
-            f"{', '.join(d.resource_tools_off) or 'none'} ({d.resource_definitions_off:,} tokens)",
-            ", ".join(n for n in d.deferred_names_on if "McpResource" in n) + " (deferred: names only)",
+            ", ".join(d.resource_tools_off) + f" ({d.resource_definitions_off:,} tokens)"
+            if d.resource_tools_off
+            else "none",
+            ", ".join(d.resource_tools_on) or "none",
         ),
         (
             "our instructions",
@@ -63,10 +75,10 @@ def definitions_section(d: Definitions) -> str:
     ]
     return (
         _table(("", "tool search off (ENABLE_TOOL_SEARCH=false)", "tool search on (the default)"), rows)
-        + "\n\nWith the heading Claude Code puts around them, the instructions cost "
-        f"{d.instructions_section:,} tokens. "
-        f"A server that declares only the tools capability (the probe server) gets "
-        f"{', '.join(d.resource_tools_tools_only) or 'no resource tools'}.\n"
+        + "\n\nThe offline views are benchmarks/recording/client_views.py's `claude_code_tool_definitions` and "
+        "`claude_code_deferred_listing` applied to our tools/list (what `make bench` and the budget test count). "
+        "With the heading Claude Code puts around them, the instructions cost "
+        f"{d.instructions_section:,} tokens.\n"
     )
 
 
@@ -113,7 +125,7 @@ def shapes_section(report: RecordingReport) -> str:
     ]
     header = (
         "listing",
-        "structuredContent today",
+        "structuredContent (--structured-output)",
         "columnar + title line",
         "columnar",
         '{"text": our text}',
@@ -121,17 +133,25 @@ def shapes_section(report: RecordingReport) -> str:
     )
     text = (
         "Tokens of each shape as Claude Code would forward it (JSON.stringify), computed from this run's "
-        'in-process answers. Columnar: `{"summary": <title line>, "columns": [...], "rows": [[...]], '
-        "<the other keys of today's structuredContent>}`.\n\n" + _table(header, rows) + "\n"
+        "in-process answers with --structured-output (the shapes that decided the default: structured output "
+        'off). Columnar: `{"summary": <title line>, "columns": [...], "rows": [[...]], '
+        "<the other keys of the structuredContent>}`.\n\n" + _table(header, rows) + "\n"
     )
     single = report.single_shapes
     if single is not None:
         text += (
-            f"\nget_connector: {single.forwarded_today:,} tokens forwarded today; the minified JSON of the fields "
+            f"\nget_connector with --structured-output: {single.forwarded_today:,} tokens forwarded; the minified JSON "
+            "of the fields "
             f"shown {single.shown_fields_minified:,}; the upstream body minified {single.upstream_minified:,}, "
             f"pretty {single.upstream_pretty:,}.\n"
         )
     return text
+
+
+def durations(report: RecordingReport) -> str:
+    """ "62 s (Claude Code 40 s, OpenAI Agents SDK 22 s)": wall time, in-process calls counted with Claude Code."""
+    parts = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in report.seconds.items() if name != "total")
+    return f"{report.seconds.get('total', 0):.0f} s ({parts})"
 
 
 def results_markdown(report: RecordingReport) -> str:
@@ -142,11 +162,14 @@ def results_markdown(report: RecordingReport) -> str:
         "Written by `python -m benchmarks.recording` (do not edit). Each client ran headless against a local "
         "stand-in for its model API, which scripted the model's tool calls and logged every request; the tool "
         "result the client forwarded is read from its next request. Our server ran as the client started it: "
-        "`.venv/bin/databasin-mcp --sandbox`. The same calls made in-process give our text block and our "
+        "`.venv/bin/databasin-mcp --sandbox` (as users get it: structured output off), and again with "
+        "`--structured-output`. The same calls made in-process give our text block and our "
         "structuredContent; `= view` says whether the recorded result equals, byte for byte, the client's "
         "view function (benchmarks/recording/client_views.py) applied to the in-process result.",
         "",
         f"Clients: {versions or 'none ran'}. Python {platform.python_version()}. {TOKENIZER_NOTE}",
+        "",
+        f"Recorded in {durations(report)}.",
         "",
     ]
     parts += [f"Skipped: {reason}" for reason in report.skipped]
@@ -170,8 +193,8 @@ def results_markdown(report: RecordingReport) -> str:
         parts += [
             "## Claude Code's tool search: which tool a natural request finds",
             "",
-            "One headless session per request (tool search on, nothing loaded before), the model scripted to call "
-            "`ToolSearch(query=...)` with the default max_results (5); the names are what came back, in order. "
+            "One headless session (tool search on), the model scripted to call `ToolSearch(query=...)` once per "
+            "request with the default max_results (5); the names are what came back, in order. "
             f"{RANKING_RULE}",
             "",
             rankings_section(report.rankings),

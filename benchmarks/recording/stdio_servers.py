@@ -25,12 +25,16 @@ class StdioServer:
         return {"mcpServers": {self.name: {"type": "stdio", "command": self.command, "args": list(self.args)}}}
 
 
-def databasin_server() -> StdioServer:
-    """`<venv>/bin/databasin-mcp --sandbox`: the installed command on the sandbox it starts itself."""
+def databasin_server(*, structured_output: bool = False) -> StdioServer:
+    """`<venv>/bin/databasin-mcp --sandbox`: the installed command on the sandbox it starts itself.
+
+    `structured_output` adds `--structured-output` (structuredContent beside the text, for programs).
+    """
     script = Path(sys.executable).parent / "databasin-mcp"
-    return StdioServer(SERVER_NAME, str(script), ("--sandbox",))
+    return StdioServer(
+        SERVER_NAME, str(script), ("--sandbox", *(("--structured-output",) if structured_output else ()))
+    )
 
 
-def probe_server(*, tools_only: bool = False) -> StdioServer:
-    args = (str(HERE / "probe_server.py"), *(("--tools-only",) if tools_only else ()))
-    return StdioServer(PROBE_NAME, sys.executable, args)
+def probe_server() -> StdioServer:
+    return StdioServer(PROBE_NAME, sys.executable, (str(HERE / "probe_server.py"),))

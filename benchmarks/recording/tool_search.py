@@ -1,10 +1,17 @@
-"""Claude Code's tool search: a dozen natural requests, and the tool each should find first."""
+"""Claude Code's tool search: a dozen natural requests, and the tool each should find first.
+
+All the searches run in one conversation (one headless session): a tool an earlier search loaded stays
+searchable and ranks as before (Claude Code 2.1.332 returned the same names in the same order as one
+fresh session per request did).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .script import Script
+from .script import DONE, Script, ToolCall
+from .transcript import Forwarded, search_matches
 
 TOOL = "ToolSearch"  # Claude Code's own tool (its TOOL_SEARCH_TOOL_NAME)
 # Read off the binary (the keyword branch of its search function).
@@ -43,6 +50,11 @@ def search_script(query: str) -> Script:
     return Script.call_then_answer(TOOL, {"query": query})
 
 
+def search_all_script(requests: Sequence[Request] = REQUESTS) -> Script:
+    """One conversation: a ToolSearch call per request, in order, then an answer."""
+    return Script((*(ToolCall(TOOL, {"query": request.query}) for request in requests), DONE))
+
+
 @dataclass(frozen=True)
 class Ranking:
     query: str
@@ -57,3 +69,15 @@ class Ranking:
     def right_rank(self) -> int | None:
         """1-based rank of the first right tool, None when none came back."""
         return next((i + 1 for i, name in enumerate(self.found) if name in self.right), None)
+
+
+def rankings(forwarded: Sequence[Forwarded], prefix: str, requests: Sequence[Request] = REQUESTS) -> list[Ranking]:
+    """Each request's ranking from the ToolSearch results of search_all_script's conversation."""
+    searches = [f for f in forwarded if f.tool == TOOL]
+    asked = [str(f.arguments.get("query")) for f in searches]
+    if asked != [request.query for request in requests]:
+        raise RuntimeError(f"the client made other searches than scripted: {asked}")
+    return [
+        Ranking(request.query, request.right, tuple(name.removeprefix(prefix) for name in search_matches(result)))
+        for request, result in zip(requests, searches, strict=True)
+    ]

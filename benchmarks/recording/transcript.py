@@ -151,7 +151,7 @@ def deferred_names(body: dict[str, Any]) -> list[str]:
 def deferred_listing(body: dict[str, Any], server: str) -> str:
     """The lines of the deferred-tool listing that name `server`'s tools, as the model reads them."""
     prefix = f"{MCP_PREFIX}{server}__"
-    return "".join(f"{name}\n" for name in deferred_names(body) if name.startswith(prefix))
+    return "\n".join(name for name in deferred_names(body) if name.startswith(prefix))
 
 
 def search_matches(result: Forwarded) -> list[str]:
