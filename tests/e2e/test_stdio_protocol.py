@@ -250,6 +250,15 @@ def test_a_signal_with_no_call_in_flight_ends_the_server(
         assert server.rest() == []
 
 
+def test_ctrl_c_with_no_call_in_flight_ends_the_server_within_a_second(sandbox: Sandbox, tmp_path: Path) -> None:
+    # The bound the issue sets for a person at a terminal or a client ending its session (issue 13 #5):
+    # measured at 35-65 ms, so a second leaves room for a loaded machine.
+    with raw_stdio(sandbox, tmp_path) as server:
+        server.initialize()
+        server.process.send_signal(signal.SIGINT)
+        assert server.process.wait(timeout=1.0) == 130
+
+
 @pytest.mark.parametrize(("signum", "status"), ENDED_BY)
 def test_a_signal_answers_the_call_in_flight_then_ends_the_server(
     sandbox: Sandbox, tmp_path: Path, signum: signal.Signals, status: int
