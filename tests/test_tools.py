@@ -239,10 +239,26 @@ async def test_a_default_project_makes_project_id_optional(make_server: ServerFa
     assert text(result).splitlines()[0] == "2 connectors in proj-002 (all active)"
 
 
-async def test_an_empty_project_says_what_to_check(mcp: Client, listing: respx.Route) -> None:
+async def test_a_project_that_does_not_exist_is_an_error_with_the_nearest_id(mcp: Client, listing: respx.Route) -> None:
+    # A typo must not read as an empty project (issue 16 #8): the API's connector list says what exists.
     result = await mcp.call_tool("list_connectors", {"project_id": "proj-404"})
 
-    assert text(result) == "0 connectors in proj-404\nCheck the project ID with list_projects()."
+    assert result.is_error
+    assert text(result) == (
+        "project_id: 'proj-404' is not a project of any connector this token can see; did you mean 'proj-003'? "
+        "list_projects() shows them."
+    )
+
+
+async def test_a_project_the_user_has_but_with_no_connectors_is_an_empty_listing(
+    mcp: Client, router: respx.Router, listing: respx.Route
+) -> None:
+    router.get("/api/my/projects").respond(json=[{"internalID": "proj-new", "name": "New", "institutionId": 1}])
+
+    result = await mcp.call_tool("list_connectors", {"project_id": "proj-new"})
+
+    assert not result.is_error
+    assert text(result) == "0 connectors in proj-new\nCheck the project ID with list_projects()."
 
 
 async def test_find_connectors_searches_every_project(mcp: Client, listing: respx.Route) -> None:
@@ -610,8 +626,8 @@ async def test_an_ambiguous_create_failure_says_a_retry_is_safe(
         ),
         (
             {"project_id": "PROJ-001"},
-            "project_id: there is no 'PROJ-001'; did you mean 'proj-001'? Project IDs are case-sensitive. "
-            "Nothing was created.",
+            "project_id: 'PROJ-001' is not a project of any connector this token can see; did you mean "
+            "'proj-001'? Project IDs are case-sensitive. list_projects() shows them. Nothing was created.",
         ),
     ],
 )
@@ -627,9 +643,10 @@ async def test_a_create_aimed_at_the_wrong_project_is_refused(
     assert create.call_count == 0
 
 
-async def test_the_first_connector_of_a_project_is_created_and_said_to_be_first(
+async def test_the_first_connector_of_a_listed_project_is_created_and_said_to_be_first(
     mcp: Client, router: respx.Router, listing: respx.Route
 ) -> None:
+    router.get("/api/my/projects").respond(json=[{"internalID": "proj-new", "name": "New", "institutionID": 1}])
     create = router.post("/api/connector").respond(json={"connectorID": 789})
 
     result = await mcp.call_tool("create_connector", {**CREATE_ARGS, "project_id": "proj-new"})
@@ -641,6 +658,22 @@ async def test_the_first_connector_of_a_project_is_created_and_said_to_be_first(
     assert create.call_count == 1
 
 
+async def test_a_project_no_connector_names_is_refused_where_the_api_lists_no_projects(
+    mcp: Client, router: respx.Router, listing: respx.Route
+) -> None:
+    # Only the connector list says what exists: a typo (issue 16 #1) cannot be told from a new project.
+    create = router.post("/api/connector").respond(json={"connectorID": 789})
+
+    result = await mcp.call_tool("create_connector", {**CREATE_ARGS, "project_id": "nope"})
+
+    assert result.is_error
+    assert text(result) == (
+        "project_id: 'nope' is not a project of any connector this token can see. list_projects() shows them. "
+        "Nothing was created."
+    )
+    assert create.call_count == 0
+
+
 async def test_a_project_the_api_does_not_list_for_the_user_is_refused(
     mcp: Client, router: respx.Router, listing: respx.Route
 ) -> None:
@@ -650,7 +683,7 @@ async def test_a_project_the_api_does_not_list_for_the_user_is_refused(
     result = await mcp.call_tool("create_connector", {**CREATE_ARGS, "project_id": "proj-typo"})
 
     assert text(result) == (
-        "project_id: 'proj-typo' is not one of your projects; list_projects() shows them. Nothing was created."
+        "project_id: 'proj-typo' is not one of your projects. list_projects() shows them. Nothing was created."
     )
     assert create.call_count == 0
 

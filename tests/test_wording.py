@@ -29,6 +29,7 @@ from databasin_mcp.errors import (
     RateLimitError,
     ServerError,
     TransportError,
+    UnknownProjectError,
     UpstreamRefusedError,
 )
 from databasin_mcp.ops import Operations
@@ -64,6 +65,7 @@ def errors() -> list[DatabasinError]:
     refused_create.connector_id = 9
     return [
         InvalidArgumentError("limit: must be at most 500."),
+        UnknownProjectError("project_id: 'proj-9' is not one of your projects."),
         ConfigurationError("No Databasin API token found."),
         NotFoundError("404", status_code=404, upstream_message="Connector with ID 7 not found"),
         NotFoundError("404", status_code=404, upstream_message="Connector 7 has no catalog 'sales'"),
@@ -196,7 +198,7 @@ async def operations(upstream: respx.Router) -> AsyncIterator[Callable[[Words], 
 async def said_by(call: Call, ops: Operations) -> str:
     try:
         return str((await call(ops)).text)
-    except InvalidArgumentError as refused:
+    except (InvalidArgumentError, UnknownProjectError) as refused:
         return str(refused)
 
 

@@ -36,6 +36,10 @@ class InvalidArgumentError(DatabasinError):
     """An argument was refused before any request was sent; the message names it and the fix."""
 
 
+class UnknownProjectError(DatabasinError):
+    """The project a call names is not one this token can see; the message says which are near."""
+
+
 class ConfigurationError(DatabasinError):
     """The server is not configured well enough to call the API."""
 

@@ -26,6 +26,7 @@ from .errors import (
     PermissionDeniedError,
     ServerError,
     TransportError,
+    UnknownProjectError,
     UpstreamRefusedError,
     clause,
 )
@@ -39,6 +40,7 @@ class Failure(Enum):
     INVALID_ARGUMENT = "an argument was refused before anything was sent"
     CONFIGURATION = "the set-up (URL, token) is wrong"
     CONNECTOR_NOT_FOUND = "no connector has that ID"
+    PROJECT_NOT_FOUND = "no project has that ID"
     NAME_NOT_FOUND = "a catalog, schema or table of the connector does not exist"
     ROUTE_NOT_FOUND = "the API has no such route: the base URL is probably wrong"
     REFUSED_FIXABLE = "the API refused the arguments"
@@ -68,6 +70,8 @@ def classify(error: DatabasinError, spec: ToolSpec) -> Failure:
         return Failure.INVALID_ARGUMENT
     if isinstance(error, ConfigurationError | AuthenticationError):
         return Failure.CONFIGURATION
+    if isinstance(error, UnknownProjectError):
+        return Failure.PROJECT_NOT_FOUND
     upstream = error.upstream_message if isinstance(error, APIStatusError) else None
     if isinstance(error, NotFoundError):
         if spec.subject == "listing":

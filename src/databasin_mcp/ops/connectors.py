@@ -59,6 +59,11 @@ class ConnectorReads:
             and (connector_type is None or fold(connector_type) in map(fold, c.type_names))
             and (active is None or c.active is active)
         ]
+        if not connectors:
+            # None here: an empty project, or one that does not exist (a typo must not read as "empty").
+            found = await self.directory.look_up(project)
+            if not found.exists:
+                raise self.directory.unknown_project(project, found, "list_connectors", consequence="")
         filters = describe_filters(say, name_contains=name_contains, connector_type=connector_type, active=active)
         empty_hint = "" if matches else self._why_none(project, connectors, connector_type, filters, institution_id)
         return self._listing(

@@ -6,11 +6,13 @@ to, named where the real backend serves /api/my/projects.
 
 from __future__ import annotations
 
+import difflib
 import logging
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from typing import Any
 
-from ..errors import DatabasinError, InvalidArgumentError
+from ..errors import DatabasinError, InvalidArgumentError, UnknownProjectError
 from ..models import Connector, Project, RecordList, skipped_of
 from ..params import InstitutionFilter
 from ..shaping import Answer, counted, listing
@@ -22,6 +24,15 @@ logger = logging.getLogger(__name__)
 
 PROJECT_FIELDS = ("project_id", "institution_id", "connectors", "types")
 PROJECT_FIELDS_NAMED = ("project_id", "name", "institution_id", "connectors", "types")
+
+
+@dataclass(frozen=True)
+class ProjectLookup:
+    """Whether a project exists for this token, as far as the API can tell."""
+
+    exists: bool
+    near: list[str]  # the IDs it was probably meant to be, closest first
+    listed: bool  # the API lists the user's projects: a project without connectors is known too
 
 
 class Directory:
@@ -123,6 +134,31 @@ class Directory:
             (project for project in projects if wanted is None or str(project.institutionID) == wanted),
             (skipped for skipped in skipped_of(projects) if wanted is None or skipped.institution in (None, wanted)),
         )
+
+    async def look_up(self, project: str) -> ProjectLookup:
+        """Whether `project` exists: in the user's project list where the API serves one, else in the
+        connector list (a project with no connectors cannot be told from a typo there)."""
+        named = await self.named_projects(None)
+        known = {c.internalID for c in await self.connectors() if c.internalID} | set(named or {})
+        if project in known:
+            return ProjectLookup(True, [], named is not None)
+        same_but_case = sorted(other for other in known if other.casefold() == project.casefold())
+        close = difflib.get_close_matches(project, sorted(known), n=2, cutoff=0.6)
+        return ProjectLookup(False, list(dict.fromkeys([*same_but_case, *close])), named is not None)
+
+    def unknown_project(
+        self, project: str, found: ProjectLookup, tool: str, *, consequence: str
+    ) -> UnknownProjectError:
+        """'project_id: there is no 'proj-999' (did you mean 'proj-009'?); list_projects() shows them.'"""
+        words = self.services.words
+        where = words.argument(tool, "project_id")
+        what = "one of your projects" if found.listed else "a project of any connector this token can see"
+        said = f"{where}: {project!r} is not {what}."
+        if found.near:
+            said = f"{where}: {project!r} is not {what}; did you mean {found.near[0]!r}?"
+            if found.near[0].casefold() == project.casefold():
+                said += " Project IDs are case-sensitive."
+        return UnknownProjectError(f"{said} {words.call('list_projects')} shows them.{consequence}")
 
     async def named_projects(self, institution_id: int | None) -> dict[str, Project] | None:
         """The user's projects by internalID where the backend has /api/my/projects, else None."""

@@ -217,22 +217,10 @@ class ConnectorWrites:
             )
         if members:
             return
-        others = {c.internalID for c in await self.directory.connectors() if c.internalID}
-        named = await self.directory.named_projects(None)
-        others.update(named or {})
-        if project in others:
-            return
-        where = words.argument("create_connector", "project_id")
-        near = sorted(other for other in others if other.casefold() == project.casefold())
-        if near:
-            raise InvalidArgumentError(
-                f"{where}: there is no {project!r}; did you mean {near[0]!r}? Project IDs are case-sensitive. "
-                "Nothing was created."
-            )
-        if named is not None:
-            raise InvalidArgumentError(
-                f"{where}: {project!r} is not one of your projects; {words.call('list_projects')} shows them. "
-                "Nothing was created."
+        found = await self.directory.look_up(project)
+        if not found.exists:
+            raise self.directory.unknown_project(
+                project, found, "create_connector", consequence=" Nothing was created."
             )
 
     def _waiting_create(self, key: tuple[str, str]) -> float | None:
