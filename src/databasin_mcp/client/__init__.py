@@ -11,8 +11,8 @@ Layers, each a module, data flowing down the list:
     policies    what kind of request each endpoint makes
 """
 
+from ..params import MAX_ID
 from .endpoints import DatabasinClient
 from .retry import RateLimitInfo
-from .routes import MAX_ID
 
 __all__ = ["MAX_ID", "DatabasinClient", "RateLimitInfo"]

@@ -18,9 +18,9 @@ from pydantic import ValidationError
 
 from ..errors import BadResponseError, UpstreamRefusedError, sentence
 from ..models import APIRecord, RecordList, SkippedRecord
+from ..params import MAX_ID
 from ..redact import mask_text, remembered_secrets, scrub
 from ..untrusted import MAX_JSON_DEPTH, NestedTooDeeply, clean_json, one_line, without_surrogates
-from .routes import MAX_ID
 
 logger = logging.getLogger(__name__)
 
