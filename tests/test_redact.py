@@ -405,7 +405,7 @@ def test_a_record_never_shows_its_own_ordinary_secret_elsewhere() -> None:
 
 
 def test_leaked_secrets_are_remembered_up_to_a_bound_and_given_ones_for_good(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(redact._Registry, "LEAKED_LIMIT", 3)
+    monkeypatch.setattr(redact.remembered._Registry, "LEAKED_LIMIT", 3)
     redact.restore_remembered_state(({}, {}))
     remember_secret("given-secret-1")
     for index in range(5):

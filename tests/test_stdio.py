@@ -23,7 +23,8 @@ from anyio.streams.memory import MemoryObjectSendStream
 from mcp_types import JSONRPCResponse
 
 from databasin_mcp.server import DatabasinServer
-from databasin_mcp.stdio import MAX_MESSAGE_BYTES, Stop, TooLong, _lines, encode_message, serve_lines
+from databasin_mcp.stdio import Stop, _lines, serve_lines
+from databasin_mcp.stdio_lines import MAX_MESSAGE_BYTES, TooLong, encode_message
 
 from .conftest import ServerFactory
 

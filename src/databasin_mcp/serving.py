@@ -14,15 +14,9 @@ from starlette.types import ASGIApp
 
 from .config import Settings, load_settings
 from .errors import ConfigurationError
-from .http_guards import (
-    BearerAuth,
-    BodyDeadline,
-    NoEchoedInput,
-    RedundantShutdownWarnings,
-    RefuseForeignHosts,
-    ShutdownGuard,
-)
+from .http_guards import BearerAuth, BodyDeadline, NoEchoedInput, RefuseForeignHosts
 from .http_protocol import CappedListener, ConnectionLimits, GuardedH11Protocol, fit_to_descriptors
+from .http_shutdown import RedundantShutdownWarnings, ShutdownGuard
 from .log import configure_logging
 from .server import DatabasinServer, create_server
 

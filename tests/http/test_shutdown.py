@@ -18,7 +18,7 @@ import httpx
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from databasin_mcp.http_guards import SHUTDOWN_MESSAGE
+from databasin_mcp.http_shutdown import SHUTDOWN_MESSAGE
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA
 from tests.e2e.processes import HttpServer, LineReader, Sandbox, http_server, stop
 

@@ -1,4 +1,4 @@
-"""http_guards.ShutdownGuard in-process: every response ends complete, whatever cut its request short."""
+"""http_shutdown.ShutdownGuard in-process: every response ends complete, whatever cut its request short."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import anyio
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
-from databasin_mcp.http_guards import SHUTDOWN_MESSAGE, RedundantShutdownWarnings, ShutdownGuard
+from databasin_mcp.http_shutdown import SHUTDOWN_MESSAGE, RedundantShutdownWarnings, ShutdownGuard
 
 pytestmark = pytest.mark.anyio
 

@@ -61,8 +61,7 @@ class ConnectorWrites:
         self.directory = directory
         self.reads = reads
         self.actions = actions
-        # (project, folded name) -> when a create got no answer (timeout, dropped, 5xx, cancelled).
-        self._unanswered_creates: dict[tuple[str, str], float] = {}
+        self._unanswered_creates = _UnansweredCreates()
         # (project, folded name) -> the create being made now; a second one waits for its outcome.
         self._creates_in_flight: dict[tuple[str, str], _CreateInFlight] = {}
 
@@ -156,14 +155,14 @@ class ConnectorWrites:
             existing = same_name(members, name)
             if existing:
                 found = existing[0]
-                self._unanswered_creates.pop(pending_key, None)
+                self._unanswered_creates.forget(pending_key)
                 return Answer(
                     f"Not created: {plain(project)} already has connector {found.connectorID} named "
                     f"{found.connectorName!r} ({plain(found.connectorType)}). "
                     f"{_use_or_duplicate(words, found.connectorID)}",
                     {"created": False, "connector_id": found.connectorID, "duplicate": True},
                 )
-            if (waited := self._waiting_create(pending_key)) is not None:
+            if (waited := self._unanswered_creates.waited(pending_key)) is not None:
                 return Answer(
                     f"Not created: a create of {name!r} in {plain(project)} got no answer {waited:.0f} s ago and may "
                     f"still go through. Check with {words.call('find_connectors', query=name)} in a minute, or pass "
@@ -176,11 +175,11 @@ class ConnectorWrites:
             # No answer does not mean no connector: the API may still be creating it. A retry
             # in the next minutes must not make a second one before the first shows up.
             if error.maybe_sent:
-                self._unanswered_creates[pending_key] = time.monotonic()
+                self._unanswered_creates.note(pending_key)
             raise
         except anyio.get_cancelled_exc_class():
             # The call was given up (a client's own timeout) with the POST perhaps on its way: the same.
-            self._unanswered_creates[pending_key] = time.monotonic()
+            self._unanswered_creates.note(pending_key)
             raise
         finally:
             self.services.cache.clear()  # even a failed create may have reached the server
@@ -222,14 +221,6 @@ class ConnectorWrites:
             raise self.directory.unknown_project(
                 project, found, "create_connector", consequence=" Nothing was created."
             )
-
-    def _waiting_create(self, key: tuple[str, str]) -> float | None:
-        """Seconds since a create of this name got no answer, while that is recent enough to matter."""
-        now = time.monotonic()
-        for old in [k for k, started in self._unanswered_creates.items() if now - started > UNANSWERED_CREATE_WINDOW]:
-            del self._unanswered_creates[old]  # every old one, not only this name's: the dict stays small
-        started = self._unanswered_creates.get(key)
-        return None if started is None else now - started
 
     async def _test_after_create(self, connector_id: int) -> Answer:
         try:
@@ -352,6 +343,28 @@ def _use_or_duplicate(words: Words, connector_id: int) -> str:
     use = words.call("get_connector", connector_id=connector_id)
     another = words.setting("create_connector", "allow_duplicate", True)
     return f"Use it ({use}), or pass {another} to create another."
+
+
+class _UnansweredCreates:
+    """(project, folded name) -> when a create got no answer (timeout, dropped, 5xx, cancelled): that connector
+    may still land upstream, so a same-name create is held off for UNANSWERED_CREATE_WINDOW."""
+
+    def __init__(self) -> None:
+        self._since: dict[tuple[str, str], float] = {}
+
+    def note(self, key: tuple[str, str]) -> None:
+        self._since[key] = time.monotonic()
+
+    def forget(self, key: tuple[str, str]) -> None:
+        self._since.pop(key, None)
+
+    def waited(self, key: tuple[str, str]) -> float | None:
+        """Seconds since a create of this name got no answer, while that is recent enough to matter."""
+        now = time.monotonic()
+        for old in [k for k, started in self._since.items() if now - started > UNANSWERED_CREATE_WINDOW]:
+            del self._since[old]  # every old one, not only this name's: the dict stays small
+        started = self._since.get(key)
+        return None if started is None else now - started
 
 
 @dataclass
