@@ -21,7 +21,7 @@ from pydantic import SecretStr, ValidationError
 from . import __version__
 from .config import Settings, load_settings, settings_problems
 from .errors import ConfigurationError
-from .flags import parse_flags
+from .flags import FlagParser, parse_flags
 from .log import configure_logging
 
 EPILOG = """\
@@ -39,7 +39,7 @@ configuration (environment; flags win):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = FlagParser(
         prog="databasin-mcp",
         description="MCP server that lets AI agents manage Databasin data connectors.",
         epilog=EPILOG,
@@ -103,6 +103,16 @@ async def run(settings: Settings, *, sandbox: bool) -> int | None:
         return await serve(settings)
 
 
+def preflight(settings: Settings) -> None:
+    """Refuse a configuration that cannot serve before anything starts (the embedded sandbox included)."""
+    from .server import select_tools
+    from .serving import check_http_exposure
+
+    check_http_exposure(settings)
+    if not select_tools(settings):
+        raise ConfigurationError("--tools/DATABASIN_TOOLS and --read-only leave no tool to serve.")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["sandbox"]:
@@ -121,12 +131,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     try:
-        stopped_by = anyio.run(lambda: run(settings, sandbox=args.sandbox))
+        preflight(settings)
     except ConfigurationError as error:
         print(f"databasin-mcp: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    stopped_by: int | None = None
+    problem: BaseException | None = None
+    try:
+        stopped_by = anyio.run(lambda: run(settings, sandbox=args.sandbox))
+    except* ConfigurationError as failed:  # raised inside the sandbox's or the server's task groups too
+        problem = failed.exceptions[0]
+    except* KeyboardInterrupt:
         stopped_by = signal.SIGINT
+    if problem is not None:
+        print(f"databasin-mcp: {problem}", file=sys.stderr)
+        return 2
     # Served and stopped: spare the exit its garbage collections over every object the SDK made
     # (measured on 2 busy cores: the process ended 0.4-0.7 s after this point, 0.03 s with it).
     gc.freeze()

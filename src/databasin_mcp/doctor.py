@@ -37,7 +37,7 @@ from .errors import (
     UpstreamTimeoutError,
     clause,
 )
-from .flags import parse_flags
+from .flags import FlagParser, parse_flags
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Check:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = FlagParser(
         prog="databasin-mcp doctor",
         description="Check the configuration, that the Databasin API answers, and that it accepts the token.",
         epilog="Exit code 0 when every check passes, 1 otherwise.",
