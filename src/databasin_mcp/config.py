@@ -93,7 +93,7 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://, e.g. http://localhost:9000")
-        return value
+        return api_base(value)
 
     @field_validator("auth_token")
     @classmethod
@@ -126,6 +126,14 @@ class Settings(BaseSettings):
             cwd=Path.cwd(),
             home=Path.home(),
         )
+
+
+def api_base(url: str) -> str:
+    """The API base URL from what a person pasted: the reference's paths all start with /api, so a URL that
+    already ends in /api (copied from a request) means the part before it; left as it was, every request
+    would go to /api/api/... and every answer would read as "not found"."""
+    url = url.strip().rstrip("/")
+    return url[: -len("/api")] if url.lower().endswith("/api") and url.count("/") > 2 else url
 
 
 @dataclass(frozen=True)

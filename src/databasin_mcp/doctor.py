@@ -101,6 +101,12 @@ async def diagnose(*, api_url: str | None = None, token_file: str | None = None)
     client = DatabasinClient(settings.model_copy(update={"max_attempts": 1}))
     source, fix = _url_source(api_url)
     api = f"API {client.safe_base_url} ({source})"
+    given = api_url if api_url is not None else os.environ.get(source, "")
+    if given and given.strip().rstrip("/") != settings.api_url:
+        # A pasted URL ending in /api: the base is the part before it (config.api_base).
+        api = (
+            f"API {client.safe_base_url} ({source} ends in /api; the API's paths start with /api, so the base is this)"
+        )
     unusable = False
     try:
         token = client.token_source.read()

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from ..errors import BadResponseError, UpstreamRefusedError, sentence
+from ..errors import BadResponseError, NotTheApiError, UpstreamRefusedError, sentence
 from ..models import APIRecord, RecordList, SkippedRecord
 from ..params import MAX_ID
 from ..redact import mask_text, remembered_secrets, scrub
@@ -105,6 +105,21 @@ def repair_grouped_numbers(text: str) -> str:
     return "".join(pieces)
 
 
+def is_web_page(raw: bytes) -> bool:
+    """An HTML document: what a web app (or a proxy's error page) answers where the API would answer JSON."""
+    start = raw[:512].lstrip().lower()
+    return start.startswith((b"<!doctype html", b"<html"))
+
+
+def not_the_api(status: int) -> NotTheApiError:
+    return NotTheApiError(
+        f"The Databasin API URL answered {status} with a web page (HTML), not the API's JSON: DATABASIN_API_URL "
+        "probably points at the web app or a proxy. Set it to the API's base URL (where /api/ping answers JSON); "
+        "'databasin-mcp doctor' checks it.",
+        status_code=status,
+    )
+
+
 def decode_json(raw: bytes, status: int, known_secrets: list[str]) -> Any:
     """Parse a success body: strict JSON, else JSON with grouped numbers, else a clear error.
 
@@ -114,6 +129,8 @@ def decode_json(raw: bytes, status: int, known_secrets: list[str]) -> Any:
     text = raw.decode("utf-8", errors="replace").strip()
     if not text:
         return None
+    if is_web_page(raw):
+        raise not_the_api(status)
     try:
         try:
             data = _loads(text)

@@ -119,9 +119,7 @@ def _url(host: str, port: int) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     defaults = SandboxConfig()
-    parser = FlagParser(
-        prog="databasin-mcp sandbox", description="Run a local Databasin-compatible connector API."
-    )
+    parser = FlagParser(prog="databasin-mcp sandbox", description="Run a local Databasin-compatible connector API.")
     add = parser.add_argument
     add("--host", default=defaults.host, help="address to listen on (default: %(default)s)")
     add("--port", type=int, default=defaults.port, help="port; 0 picks a free one (default: %(default)s)")
