@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import InvalidTokenError
@@ -20,6 +20,7 @@ from .errors import InvalidTokenError
 DEFAULT_API_URL = "http://localhost:9000"
 TOKEN_ENV = "DATABASIN_TOKEN"
 TOKEN_FILE_ENV = "DATABASIN_TOKEN_FILE"
+TOKEN_FILE_FLAG = "--token-file"
 # A JWT is a few KB; a file larger than this is not a token file (and is not read into memory).
 MAX_TOKEN_FILE_BYTES = 64 * 1024
 # An HTTP auth token shorter than this is refused: it reads like a password someone chose ("changeme").
@@ -41,6 +42,8 @@ class Settings(BaseSettings):
     )
     token: SecretStr | None = Field(None, validation_alias=TOKEN_ENV)
     token_file: Path | None = Field(None, validation_alias=TOKEN_FILE_ENV)
+    # Set by load_settings when the file came from --token-file: a flag wins over every variable.
+    _token_file_flag: bool = PrivateAttr(default=False)
 
     connect_timeout: float = Field(5.0, gt=0, validation_alias="DATABASIN_CONNECT_TIMEOUT")
     read_timeout: float = Field(30.0, gt=0, validation_alias="DATABASIN_READ_TIMEOUT")
@@ -125,6 +128,7 @@ class Settings(BaseSettings):
             explicit_file=self.token_file,
             cwd=Path.cwd(),
             home=Path.home(),
+            file_named_by=TOKEN_FILE_FLAG if self._token_file_flag else TOKEN_FILE_ENV,
         )
 
 
@@ -148,15 +152,16 @@ class TokenRead:
 class TokenSource:
     """The lookup chain for the API token, re-readable so a rotated file is picked up.
 
-    Order: the DATABASIN_TOKEN variable; the file named by DATABASIN_TOKEN_FILE;
-    `.token` in the working directory (the API reference's convention); and
-    `~/.databasin/.token` (where the vendor's own command-line client keeps it).
+    Order: the DATABASIN_TOKEN variable; the file named by DATABASIN_TOKEN_FILE; `.token` in the
+    working directory (the API reference's convention); and `~/.databasin/.token` (where the vendor's
+    own command-line client keeps it). A file named by --token-file comes first: flags win.
     """
 
     env_token: str | None
     explicit_file: Path | None
     cwd: Path
     home: Path
+    file_named_by: str = TOKEN_FILE_ENV  # --token-file or DATABASIN_TOKEN_FILE: what errors name
 
     def candidate_files(self) -> list[Path]:
         if self.explicit_file is not None:
@@ -170,11 +175,16 @@ class TokenSource:
         Raises InvalidTokenError when the first source that has a token holds one that cannot be sent
         (nothing is cached, so fixing the source works on the next call).
         """
+        if self.file_named_by == TOKEN_FILE_FLAG:
+            return self._from_files()  # --token-file wins over DATABASIN_TOKEN, and promises that file
         env_token = clean_token(self.env_token or "")
         if env_token:
             where = f"the {TOKEN_ENV} environment variable"
             _check_token(env_token, where, f"Set {TOKEN_ENV} to the token alone.")
             return TokenRead(env_token, where)
+        return self._from_files()
+
+    def _from_files(self) -> TokenRead | None:
         for path in self.candidate_files():
             where = f"the token file {path}"
             value = _read_token_file(path, where)
@@ -184,13 +194,17 @@ class TokenSource:
         return None
 
     def where_looked(self) -> str:
-        """One sentence for the 'no token' error: every place that was searched."""
+        """One sentence for the 'no token' error: every place that was searched, and where to put one."""
         files = " and ".join(str(p) for p in self.candidate_files())
         if self.explicit_file is not None:
-            return f"No Databasin API token found: {TOKEN_FILE_ENV} points to {files}, which is missing or empty."
+            return (
+                f"No Databasin API token found: {self.file_named_by} points to {files}, which is missing or empty."
+            )
+        # ~/.databasin/.token works wherever a client starts the server (Claude Desktop starts it in /).
+        suggested = self.home / ".databasin" / ".token"
         return (
             f"No Databasin API token found: {TOKEN_ENV} is not set and there is no token in {files}. "
-            f"Set {TOKEN_ENV}, or save the token to {self.cwd / '.token'}."
+            f"Set {TOKEN_ENV}, or save the token to {suggested}."
         )
 
 
@@ -274,4 +288,6 @@ def settings_problems(error: ValidationError) -> str:
 def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment, with non-None keyword overrides (CLI flags) on top."""
     given = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**given)  # type: ignore[arg-type]
+    settings = Settings(**given)  # type: ignore[arg-type]
+    settings._token_file_flag = "token_file" in given
+    return settings

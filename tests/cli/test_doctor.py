@@ -76,7 +76,7 @@ def test_no_token(
     assert lines == [
         f"FAIL configuration: API {sandbox.url} (PUBLIC_API_URI); No Databasin API token found: DATABASIN_TOKEN "
         f"is not set and there is no token in {work / '.token'} and {home / '.databasin' / '.token'}. "
-        f"Set DATABASIN_TOKEN, or save the token to {work / '.token'}.",
+        f"Set DATABASIN_TOKEN, or save the token to {home / '.databasin' / '.token'}.",
         f'ok   api reachable: {sandbox.url} (GET /api/ping answered {{"status":"ok"}})',
         "skip token: no token to try",
     ]

@@ -103,7 +103,7 @@ def test_no_token_is_exit_3_with_where_it_looked(sandbox: Sandbox, isolated_envi
     assert err == (
         "Error: No Databasin API token found: DATABASIN_TOKEN is not set and there is no token in "
         f"{isolated_environment / '.token'} and {home / '.databasin' / '.token'}. "
-        f"Set DATABASIN_TOKEN, or save the token to {isolated_environment / '.token'}.\n"
+        f"Set DATABASIN_TOKEN, or save the token to {home / '.databasin' / '.token'}.\n"
     )
 
 
