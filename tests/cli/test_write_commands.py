@@ -116,6 +116,21 @@ def test_create_answers_the_existing_connector_instead_of_a_duplicate(databasin:
     assert forced.stdout == f"Created connector {NEW_ID + 1} 'Production MySQL' (RDBMS) in proj-001.\n"
 
 
+def test_a_re_run_with_test_tests_the_connector_that_is_there_and_exits_as_the_first_run(
+    databasin: Databasin, tmp_path: Path
+) -> None:
+    # Before: a re-run with --test exited 1 and silently skipped the test (issue 16 #7).
+    path = connector_file(tmp_path, CREATE_BODY)
+    first = databasin("connectors", "create", path, "--test")
+    again = databasin("connectors", "create", path, "--test")
+    assert (first.exit_code, again.exit_code) == (0, 0)
+    said = again.stdout.splitlines()
+    assert said[0].startswith(f"Not created: proj-001 already has connector {NEW_ID} named 'Production MySQL'")
+    assert said[1].startswith(f"Connector {NEW_ID} test passed: Connection test successful")
+    as_json = json.loads(databasin("connectors", "create", path, "--test", "--json").stdout)
+    assert (as_json["duplicate"], as_json["test"]["success"]) == (True, True)
+
+
 def test_create_reads_the_file_from_stdin_and_the_project_from_the_environment(databasin: Databasin) -> None:
     body = {key: value for key, value in CREATE_BODY.items() if key not in ("internalID", "connectorPassword")}
     result = databasin("connectors", "create", "-", input=json.dumps(body), env={"DATABASIN_PROJECT": "proj-003"})
