@@ -42,6 +42,10 @@ def success_body(raw: bytes, status: int, known_secrets: list[str], *, writes: b
     `writes`: the request is a change, so a body saying it failed is a refusal whatever else it holds.
     `failure_is_answer`: a body saying it failed is what was asked for (a connection test that failed).
     """
+    if not writes and is_web_page(raw):
+        # A read answered by a web page: the URL is the web app's. (A write answered so is left to
+        # decode_json's "not valid JSON": it may have been done, and the caller must be told so.)
+        raise not_the_api(status)
     data = decode_json(raw, status, known_secrets)
     # Secrets leaked earlier are searched for in records and messages, not in every
     # string of a long listing (that would cost a scan per secret per string).
@@ -129,8 +133,6 @@ def decode_json(raw: bytes, status: int, known_secrets: list[str]) -> Any:
     text = raw.decode("utf-8", errors="replace").strip()
     if not text:
         return None
-    if is_web_page(raw):
-        raise not_the_api(status)
     try:
         try:
             data = _loads(text)
