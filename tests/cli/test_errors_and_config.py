@@ -39,7 +39,7 @@ def test_an_unknown_catalog_is_not_an_unknown_connector(databasin: Databasin) ->
     result = databasin("metadata", "schemas", "142", "--catalog", "nope")
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
-        "Error: Not found: Catalog 'nope' not found for connector 142. "
+        "Error: Catalog 'nope' not found for connector 142. "
         "Check the names with 'databasin metadata catalogs 142' or 'databasin metadata schemas 142'.\n"
     )
 

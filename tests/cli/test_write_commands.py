@@ -332,7 +332,10 @@ def test_a_failed_test_exits_4(databasin: Databasin) -> None:
 def test_refresh_prints_the_counts_and_no_progress_without_a_terminal(databasin: Databasin) -> None:
     result = databasin("connectors", "refresh", str(BIG_CONNECTOR_ID))
     assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout == "Refreshed metadata of connector 142: 5 catalogs, 21 schemas, 2,105 tables.\n"
+    assert (
+        result.stdout == "Metadata refresh of connector 142: 5 catalogs, 21 schemas, 2,105 tables. "
+        "The API says: Metadata refresh initiated.\n"
+    )
 
 
 @pytest.fixture
@@ -357,7 +360,10 @@ def test_refresh_rewrites_one_progress_line_on_a_terminal(
 
 def test_refresh_progress_asked_for_without_a_terminal_is_one_line_per_report(slow_refresh: Databasin) -> None:
     result = slow_refresh("connectors", "refresh", "142", "--progress")
-    assert result.stdout == "Refreshed metadata of connector 142: 5 catalogs, 21 schemas, 2,105 tables.\n"
+    assert (
+        result.stdout == "Metadata refresh of connector 142: 5 catalogs, 21 schemas, 2,105 tables. "
+        "The API says: Metadata refresh initiated.\n"
+    )
     first, *updates, last = result.stderr.split("\n")
     assert (first, last) == ("Refreshing metadata of connector 142…", "")
     assert updates
