@@ -19,30 +19,32 @@ import anyio
 from pydantic import SecretStr, ValidationError
 
 from . import __version__
-from .config import Settings, load_settings, settings_problems
+from .config import Settings, load_settings, settings_problems, variables
 from .errors import ConfigurationError
 from .flags import FlagParser, parse_flags
 from .log import configure_logging
 
-EPILOG = """\
-commands:
-  databasin-mcp sandbox --help   run a local Databasin-compatible API (no account needed)
-  databasin-mcp doctor           check the configuration, that the API answers, and the token
 
-configuration (environment; flags win):
-  DATABASIN_API_URL (or PUBLIC_API_URI)  API base URL, default http://localhost:9000
-  DATABASIN_TOKEN, DATABASIN_TOKEN_FILE  the API token; else ./.token, else ~/.databasin/.token
-  DATABASIN_PROJECT        default project_id        DATABASIN_READ_ONLY=1  no write tools
-  DATABASIN_TOOLS          tools or groups to expose DATABASIN_CACHE_TTL    seconds (0 = off)
-  DATABASIN_MCP_AUTH_TOKEN bearer token HTTP clients must send
-"""
+def epilog() -> str:
+    """The commands, then every setting's variable (from config.Settings, so none is left out)."""
+    lines = [
+        "commands:",
+        "  databasin-mcp sandbox --help   run a local Databasin-compatible API (no account needed)",
+        "  databasin-mcp doctor           check the configuration, that the API answers, and the token",
+        "",
+        "configuration (environment variables; a flag of the same name wins):",
+    ]
+    for names, default, meaning in variables():
+        lines.append(f"  {names}")
+        lines.append(f"      {meaning}" + (f" (default {default})" if default else ""))
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = FlagParser(
         prog="databasin-mcp",
         description="MCP server that lets AI agents manage Databasin data connectors.",
-        epilog=EPILOG,
+        epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"databasin-mcp {__version__}")

@@ -105,7 +105,7 @@ def primary_key_note(columns: Sequence[Mapping[str, Any]]) -> str:
 
 
 def defaults_used(**names: str | None) -> str:
-    """"the API's default catalog and schema" for the names left to the API: the count is then of what the
+    """ "the API's default catalog and schema" for the names left to the API: the count is then of what the
     API chose, not of the whole connector (a metadata refresh counts everything)."""
     missing = [name for name, given in names.items() if not given]
     return f"the API's default {' and '.join(missing)}" if missing else ""
