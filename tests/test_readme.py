@@ -23,8 +23,9 @@ TABLE = re.compile(r"(<!-- tools:start[^\n]*-->\n)(.*?)(<!-- tools:end -->)", re
 
 
 def tool_table() -> str:
-    rows = [f"| `{spec.name}` | {spec.description} |" for spec in TOOLS]
-    return "\n".join(["| tool | what it does |", "|---|---|", *rows]) + "\n"
+    """Each tool, the --tools groups that select it (so the table says what each group holds), what it does."""
+    rows = [f"| `{spec.name}` | {', '.join(sorted(spec.groups))} | {spec.description} |" for spec in TOOLS]
+    return "\n".join(["| tool | group | what it does |", "|---|---|---|", *rows]) + "\n"
 
 
 def test_the_readme_tool_table_is_the_registry() -> None:
