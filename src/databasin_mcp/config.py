@@ -24,6 +24,8 @@ TOKEN_FILE_ENV = "DATABASIN_TOKEN_FILE"
 MAX_TOKEN_FILE_BYTES = 64 * 1024
 # An HTTP auth token shorter than this is refused: it reads like a password someone chose ("changeme").
 MIN_AUTH_TOKEN_LENGTH = 16
+# The MCP SDK's sealing of request state (AES-256-GCM, HKDF) wants at least 32 bytes of secret.
+MIN_REQUEST_STATE_KEY_BYTES = 32
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 
@@ -71,6 +73,9 @@ class Settings(BaseSettings):
     # Off by default: Claude Code forwards structuredContent instead of the text block, so with it on the
     # model reads JSON 1.4-2.4x the size of the compact text (benchmarks/recording). For programs.
     structured_output: bool = Field(False, validation_alias="DATABASIN_STRUCTURED_OUTPUT")
+    # The weaker choice, for headless automation: `password` back in the tools' schemas, so that the password
+    # passes through the agent. By default the person types it on a page of ours (ask_password).
+    allow_secret_arguments: bool = Field(False, validation_alias="DATABASIN_ALLOW_SECRET_ARGUMENTS")
 
     # --- how the server is served -----------------------------------------
     transport: Transport = Field("stdio", validation_alias="DATABASIN_MCP_TRANSPORT")
@@ -85,6 +90,9 @@ class Settings(BaseSettings):
     head_timeout: float = Field(10.0, gt=0, le=3600, validation_alias="DATABASIN_MCP_HEAD_TIMEOUT")
     body_timeout: float = Field(30.0, gt=0, le=3600, validation_alias="DATABASIN_MCP_BODY_TIMEOUT")
     max_connections: int = Field(200, ge=1, le=100_000, validation_alias="DATABASIN_MCP_MAX_CONNECTIONS")
+    # Seals the state of a question to the person (a delete's confirmation) between the two calls of a
+    # 2026-07-28 client; several workers must share it, or a retry on another worker is refused.
+    request_state_key: SecretStr | None = Field(None, validation_alias="DATABASIN_MCP_REQUEST_STATE_KEY")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", validation_alias="DATABASIN_LOG_LEVEL")
 
     @field_validator("api_url")
@@ -112,6 +120,16 @@ class Settings(BaseSettings):
         if not all("!" <= char <= "~" for char in token):
             raise ValueError("may hold only visible ASCII characters (no spaces): it is sent in an HTTP header")
         return SecretStr(token)
+
+    @field_validator("request_state_key")
+    @classmethod
+    def _check_request_state_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip().encode()) < MIN_REQUEST_STATE_KEY_BYTES:
+            raise ValueError(
+                f"is too short: use at least {MIN_REQUEST_STATE_KEY_BYTES} bytes of randomness, "
+                "e.g. from python3 -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        return SecretStr(value.get_secret_value().strip()) if value is not None else None
 
     @field_validator("project", "tools")
     @classmethod
