@@ -113,3 +113,10 @@ def test_the_command_line_still_reads_passwords_from_stdin_or_a_prompt_never_an_
         options = {name for parameter in commands[command].params for name in parameter.opts}
         assert {"--password-stdin", "--password-prompt"} <= options
         assert not {"--password", "--ask-password", "--password-ref"} & options
+
+
+def test_the_flag_turns_it_on() -> None:
+    from databasin_mcp.__main__ import build_parser, settings_from
+
+    assert settings_from(build_parser().parse_args(["--allow-secret-arguments"])).allow_secret_arguments is True
+    assert settings_from(build_parser().parse_args([])).allow_secret_arguments is False
