@@ -160,7 +160,7 @@ async def test_the_page_is_never_cached_framed_or_allowed_anything_from_elsewher
 
     headers = page.headers
     assert headers["cache-control"] == "no-store"
-    assert headers["referrer-policy"] == "no-referrer"
+    assert headers["referrer-policy"] == "same-origin"
     assert headers["x-frame-options"] == "DENY"
     assert headers["x-content-type-options"] == "nosniff"
     policy = headers["content-security-policy"]

@@ -1,9 +1,10 @@
 """The page where the person types a password: GET shows what it is for and a form, POST takes it once.
 
 Nothing on it comes from elsewhere (no script, no font, no image): a strict Content-Security-Policy allows
-only its own style (by hash) and a form posted to itself. It is never cached, never framed, and sends no
-Referer. A POST must carry the page's anti-CSRF token and, when the browser says where it comes from, come
-from the page itself. What the page shows came from the agent's arguments, so it is escaped as text.
+only its own style (by hash) and a form posted to itself. It is never cached, never framed, and tells no
+other site its address. A POST must carry the page's anti-CSRF token and, when the browser says where it
+comes from, come from the page itself. What the page shows came from the agent's arguments, so it is
+escaped as text.
 The password is handed to the pending write and never written anywhere: no log line, no answer.
 """
 
@@ -57,7 +58,9 @@ HEADERS = {
     ),
     "Cache-Control": "no-store",
     "Pragma": "no-cache",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: with it a browser sends `Origin: null` on the form's own POST, which must show its origin.
+    # Same-origin still tells no other site the page's address (and the page links to none).
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
@@ -168,7 +171,7 @@ def _page(title: str, body: str, *, status: int = 200) -> HTMLResponse:
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>{html.escape(title)} · databasin-mcp</title>
 <style>{STYLE}</style>
 </head>
