@@ -37,7 +37,7 @@ find_connectors(query) when the project is unknown.
 Listings are paged ("next: offset=N") with few columns: fields=[...] adds API fields, fields=["*"] shows all.
 Metadata: list_catalogs -> list_schemas -> list_tables -> list_columns.
 create_connector answers with an existing same-name connector instead of a duplicate; \
-delete_connector deletes only with confirm=true."""
+delete_connector deletes only once confirmed."""
 
 
 UNSERVED_METHODS = (
