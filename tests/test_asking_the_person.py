@@ -416,3 +416,26 @@ async def test_without_form_support_the_agents_confirm_decides_as_before(
     assert text(preview).startswith("Not deleted: confirm is false.")
     assert text(deleted).startswith("Deleted connector 101")
     assert api.routes["delete"].call_count == 1
+
+
+@pytest.mark.parametrize(
+    ("transport", "stateless", "mid_call", "own_listener"),
+    [
+        ("stdio", False, True, True),
+        ("streamable-http", False, True, False),
+        ("streamable-http", True, False, False),  # the answer to a mid-call question would reach another transport
+        ("sse", False, True, False),
+    ],
+)
+def test_where_the_page_is_and_whether_a_2025_client_is_asked_mid_call(
+    transport: str, stateless: bool, mid_call: bool, own_listener: bool
+) -> None:
+    from databasin_mcp.config import Settings
+    from databasin_mcp.credentials import LoopbackSite
+    from databasin_mcp.person import Person
+
+    person = Person.for_server(Settings(transport=transport, stateless=stateless))  # type: ignore[arg-type]
+
+    assert person.passwords.back_channel is mid_call
+    assert person.deletes.back_channel is mid_call
+    assert isinstance(person.credentials.site, LoopbackSite) is own_listener

@@ -131,7 +131,7 @@ class _Tee(httpx2.AsyncByteStream):
 
 @asynccontextmanager
 async def connect(
-    sandbox: RunningSandbox, transport: str, mode: str, tmp_path: Path, callback: Callback | None = None
+    sandbox: RunningSandbox, transport: str, mode: str, tmp_path: Path, callback: Callback | None = None, *flags: str
 ) -> AsyncIterator[tuple[Client, Seen]]:
     """A fresh databasin-mcp process at DEBUG on `transport`, and what passes between it and the client."""
     env = clean_env(DATABASIN_API_URL=sandbox.url, DATABASIN_TOKEN=sandbox.token, DATABASIN_LOG_LEVEL="DEBUG")
@@ -149,7 +149,7 @@ async def connect(
             finally:
                 seen.traffic += record.read_bytes() if record.exists() else b""
         return
-    with http_server(env, transport, "--auth-token", MCP_TOKEN) as server:
+    with http_server(env, transport, "--auth-token", MCP_TOKEN, *flags) as server:
         headers = {"Authorization": f"Bearer {MCP_TOKEN}"}
         timeout = httpx2.Timeout(CALL_TIMEOUT, read=CALL_TIMEOUT)
         try:
@@ -272,13 +272,32 @@ async def test_the_password_typed_in_the_browser_creates_the_connector_and_goes_
 # --- the fallback: the agent passes the link on, the person types, the agent passes password_ref ------------------
 
 
-@pytest.mark.parametrize(("transport", "mode"), [CASES[0], CASES[3]])
+async def never_asked(context: Any, params: Any) -> ElicitResult:
+    raise AssertionError(f"asked mid-call where the answer cannot come back: {params!r}")
+
+
+@pytest.mark.parametrize(
+    ("transport", "mode", "flags", "callback"),
+    [
+        pytest.param("stdio", "legacy", (), None, id="stdio-2025-11-25-no-elicitation"),
+        pytest.param("streamable-http", "auto", (), None, id="http-2026-07-28-no-elicitation"),
+        # Stateless HTTP cannot carry a question to a 2025-11-25 client mid-call: the link, not a hang.
+        pytest.param("streamable-http", "legacy", ("--stateless",), never_asked, id="http-stateless-2025-11-25"),
+    ],
+)
 async def test_the_link_and_password_ref_create_the_connector_with_the_password_typed_in_the_browser(
-    browser: Any, sandbox: RunningSandbox, tmp_path: Path, password: str, transport: str, mode: str
+    browser: Any,
+    sandbox: RunningSandbox,
+    tmp_path: Path,
+    password: str,
+    transport: str,
+    mode: str,
+    flags: tuple[str, ...],
+    callback: Callback | None,
 ) -> None:
     name = "Orders Postgres"  # the sandbox is this test's own: no other connector has the name
     arguments = create_arguments(name)
-    async with connect(sandbox, transport, mode, tmp_path) as (client, seen):  # no elicitation: the fallback
+    async with connect(sandbox, transport, mode, tmp_path, callback, *flags) as (client, seen):
         asked = await call(client, seen, "create_connector", {**arguments, "ask_password": True})
         link = LINK.search(text(asked))
         assert link, text(asked)
