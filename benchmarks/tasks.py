@@ -95,7 +95,6 @@ TASKS: tuple[Task, ...] = (
             "port": 5432,
             "database": "orders",
             "username": "bench_reader",
-            "password": "bench-Pa55word",
             "test": True,
         },
         r"POST /api/connector(/\d+/test)?$",

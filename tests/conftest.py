@@ -80,6 +80,9 @@ def make_server(router: respx.Router) -> ServerFactory:
 
     With structured output on, so that tests can read an answer's data as well as its text; the default
     (text only, what real clients forward to the model) is tested in tests/test_structured_output.py.
+    With secret arguments allowed, so that a test can pass a password as headless automation does; the
+    default (no password in any schema: the person types it on our page) is tested in
+    tests/test_secret_arguments.py and tests/test_asking_the_person.py.
     """
 
     def build(**settings: Any) -> DatabasinServer:
@@ -88,6 +91,7 @@ def make_server(router: respx.Router) -> ServerFactory:
             "token": API_TOKEN,
             "retry_backoff": 0,
             "structured_output": True,
+            "allow_secret_arguments": True,
         } | settings
         return create_server(Settings(**values), transport=api_transport(router))
 

@@ -41,13 +41,13 @@ async def test_the_tool_list_matches_the_snapshot(make_server: ServerFactory) ->
 
     After an intended change: UPDATE_SNAPSHOTS=1 make test, then review `git diff tests/snapshots`.
     """
-    async with Client(make_server(structured_output=False)) as client:
+    async with Client(make_server(structured_output=False, allow_secret_arguments=False)) as client:
         assert matches_snapshot(await tool_list(client), SNAPSHOT)
 
 
 async def test_the_output_schemas_match_their_snapshot(make_server: ServerFactory) -> None:
     """With structured output on, each tool also declares what its structuredContent holds."""
-    async with Client(make_server(structured_output=True)) as client:
+    async with Client(make_server(structured_output=True, allow_secret_arguments=False)) as client:
         schemas = {tool.name: tool.output_schema for tool in (await client.list_tools()).tools}
     assert matches_snapshot(schemas, OUTPUT_SCHEMAS_SNAPSHOT)
 

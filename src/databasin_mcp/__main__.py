@@ -67,6 +67,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also answer structuredContent, with output schemas (for programs; costs a model more tokens)",
     )
     parser.add_argument("--tools", help="comma list of tools or groups (read, write, metadata) to expose")
+    parser.add_argument(
+        "--allow-secret-arguments",
+        action="store_true",
+        default=None,
+        help="also take password as a tool argument (weaker: it passes through the agent; for headless automation)",
+    )
     parser.add_argument("--log-level", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     parser.add_argument(
         "--sandbox", action="store_true", help="start an embedded sandbox API and use it (try it without an account)"
@@ -88,6 +94,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
         read_only=args.read_only,
         structured_output=args.structured_output,
         tools=args.tools,
+        allow_secret_arguments=args.allow_secret_arguments,
         log_level=args.log_level,
     )
 

@@ -25,6 +25,8 @@ TOKEN_FILE_FLAG = "--token-file"
 MAX_TOKEN_FILE_BYTES = 64 * 1024
 # An HTTP auth token shorter than this is refused: it reads like a password someone chose ("changeme").
 MIN_AUTH_TOKEN_LENGTH = 16
+# The MCP SDK's sealing of request state (AES-256-GCM, HKDF) wants at least 32 bytes of secret.
+MIN_REQUEST_STATE_KEY_BYTES = 32
 
 Transport = Literal["stdio", "sse", "streamable-http"]
 
@@ -145,6 +147,13 @@ class Settings(BaseSettings):
         validation_alias="DATABASIN_STRUCTURED_OUTPUT",
         description="1 = also answer structuredContent, for programs",
     )
+    # The weaker choice, for headless automation: `password` back in the tools' schemas, so that the password
+    # passes through the agent. By default the person types it on a page of ours (ask_password).
+    allow_secret_arguments: bool = Field(
+        False,
+        validation_alias="DATABASIN_ALLOW_SECRET_ARGUMENTS",
+        description="1 = the password as a tool argument again (for headless automation; weaker)",
+    )
 
     # --- how the server is served -----------------------------------------
     transport: Transport = Field(
@@ -191,6 +200,13 @@ class Settings(BaseSettings):
         validation_alias="DATABASIN_MCP_MAX_CONNECTIONS",
         description="HTTP connections held open at once",
     )
+    # Seals the state of a question to the person (a delete's confirmation) between the two calls of a
+    # 2026-07-28 client; several workers must share it, or a retry on another worker is refused.
+    request_state_key: SecretStr | None = Field(
+        None,
+        validation_alias="DATABASIN_MCP_REQUEST_STATE_KEY",
+        description="shared by every worker: seals a question to the person between two calls (32+ bytes)",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "WARNING",
         validation_alias="DATABASIN_LOG_LEVEL",
@@ -222,6 +238,16 @@ class Settings(BaseSettings):
         if not all("!" <= char <= "~" for char in token):
             raise ValueError("may hold only visible ASCII characters (no spaces): it is sent in an HTTP header")
         return SecretStr(token)
+
+    @field_validator("request_state_key")
+    @classmethod
+    def _check_request_state_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip().encode()) < MIN_REQUEST_STATE_KEY_BYTES:
+            raise ValueError(
+                f"is too short: use at least {MIN_REQUEST_STATE_KEY_BYTES} bytes of randomness, "
+                "e.g. from python3 -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        return SecretStr(value.get_secret_value().strip()) if value is not None else None
 
     @field_validator("project", "tools")
     @classmethod

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
+import httpx
 from anyio.abc import Process
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
@@ -37,28 +38,36 @@ class Step:
     arguments: dict[str, Any]
 
 
-def script(new_id: Callable[[], int]) -> list[Step | Callable[[], Step]]:
-    """The session: later steps use the ID the create step returned."""
+DEMO_CONNECTOR = {
+    "name": "Demo Orders Postgres",
+    "connector_type": "RDBMS",
+    "institution_id": 3,
+    "project_id": PROJECT_95,
+    "host": "orders-db.demo.local",
+    "port": 5432,
+    "database": "orders",
+    "username": "demo_reader",
+}
+# What the person types on the password page. The agent never holds it: no step below passes it.
+DEMO_PASSWORD = "demo-Pa55word"
+
+
+def script(new_id: Callable[[], int], last_answer: Callable[[], str]) -> list[Step | Callable[[], Step]]:
+    """The session: later steps use the ID the create step returned, and the page the step before named."""
     return [
         Step("Which projects are there?", "list_projects", {}),
         Step(f"What is in {PROJECT_95}?", "list_connectors", {"project_id": PROJECT_95}),
         Step("Where is the Zürich connector?", "find_connectors", {"query": "zurich"}),
         Step("Read one connector", "get_connector", {"connector_id": 311}),
         Step(
-            "Create a connector and test it",
+            "Create a connector: the person types its password",
             "create_connector",
-            {
-                "name": "Demo Orders Postgres",
-                "connector_type": "RDBMS",
-                "institution_id": 3,
-                "project_id": PROJECT_95,
-                "host": "orders-db.demo.local",
-                "port": 5432,
-                "database": "orders",
-                "username": "demo_reader",
-                "password": "demo-Pa55word",
-                "test": True,
-            },
+            {**DEMO_CONNECTOR, "ask_password": True},
+        ),
+        lambda: Step(
+            "The person typed it on the page (the demo did, for them); create it and test it",
+            "create_connector",
+            {**DEMO_CONNECTOR, "password_ref": typed_on_the_page(last_answer()), "test": True},
         ),
         lambda: Step("Rename it", "update_connector", {"connector_id": new_id(), "name": "Demo Orders (Postgres)"}),
         Step(
@@ -73,6 +82,22 @@ def script(new_id: Callable[[], int]) -> list[Step | Callable[[], Step]]:
         ),
         lambda: Step("Delete it (confirmed)", "delete_connector", {"connector_id": new_id(), "confirm": True}),
     ]
+
+
+def typed_on_the_page(answer: str) -> str:
+    """What the person does with the link the agent passed on: open the page, type the password, send it.
+    The demo does it for them (a client without URL elicitation, as most are today); the ref comes back."""
+    found = re.search(r"open (http://\S+/credentials/(\S+)) and type", answer)
+    if found is None:
+        raise RuntimeError(f"the answer names no password page: {answer!r}")
+    url, ref = found.groups()
+    with httpx.Client(timeout=CALL_TIMEOUT) as browser:
+        page = browser.get(url)
+        token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        if page.status_code != 200 or token is None:
+            raise RuntimeError(f"the password page did not open ({page.status_code})")
+        browser.post(url, data={"csrf": token.group(1), "password": DEMO_PASSWORD, "action": "save"})
+    return ref
 
 
 def token_counter() -> tuple[Callable[[str], int], str]:
@@ -129,13 +154,15 @@ async def run() -> int:
         server = StdioServerParameters(command=sys.executable, args=["-m", "databasin_mcp"], env=env)
         print(f"Sandbox API on {url}; databasin-mcp over stdio. Sizes in {unit}.\n")
         created: dict[str, int] = {}
+        last = {"answer": ""}
         total = 0
         async with Client(server, mode="legacy") as client:
-            for number, entry in enumerate(script(lambda: created["id"]), start=1):
+            for number, entry in enumerate(script(lambda: created["id"], lambda: last["answer"]), start=1):
                 step = entry if isinstance(entry, Step) else entry()
                 with anyio.fail_after(CALL_TIMEOUT):
                     result = await client.call_tool(step.tool, step.arguments)
                 text = "\n".join(getattr(block, "text", "") for block in result.content)
+                last["answer"] = text
                 if step.tool == "create_connector" and (found := re.search(r"Created connector (\d+)", text)):
                     created["id"] = int(found.group(1))
                 tokens = count(text)

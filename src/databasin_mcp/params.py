@@ -35,6 +35,20 @@ class Cli:
 
 
 @dataclass(frozen=True)
+class Secret:
+    """A value an agent must not hold (a password): it would sit in the model's context, the client's
+    transcript and the model provider's logs. The MCP tools leave such a parameter out of their schemas
+    (unless --allow-secret-arguments) and take `ask_password`/`password_ref` instead: the person types
+    the value on a page of ours (credentials/). The command line reads it from stdin or a hidden prompt."""
+
+
+@dataclass(frozen=True)
+class PersonConfirms:
+    """A yes/no that only the person should say (confirm a delete). Where the client can ask the person
+    (form elicitation), the person is asked instead and the agent's value does not decide."""
+
+
+@dataclass(frozen=True)
 class AtMost:
     """A bound validated but kept out of the schema (the command line still enforces it)."""
 
@@ -73,6 +87,13 @@ def _field_names(names: list[str] | None) -> list[str] | None:
         if name != ALL_FIELDS and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,63}", name):
             raise ValueError(f'{name!r} is not a field name; use API names like "connectorHost", or "*"')
     return names
+
+
+def _reference(value: str | None) -> str | None:
+    # Checked, not in the schema (the model copies it from an answer): a ref is what secrets.token_urlsafe makes.
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{16,64}", value):
+        raise ValueError("is not a reference an answer gave; copy the password_ref it named")
+    return value
 
 
 Number = BeforeValidator(_not_a_flag)
@@ -139,7 +160,13 @@ Host = Annotated[str | None, _bounded(500), Cli()]
 Port = Annotated[int | None, Field(ge=1, le=65535), Number, Cli()]
 Database = Annotated[str | None, _bounded(500), Cli(help="Database name.")]
 Username = Annotated[str | None, _bounded(500), Cli()]
-Password = Annotated[str | None, _bounded(1000)]  # never a command-line argument: the CLI reads stdin
+# Never a command-line argument (the CLI reads stdin), and in no tool schema unless --allow-secret-arguments.
+Password = Annotated[str | None, _bounded(1000), Secret()]
+# What the MCP tools take instead of a password (server.py puts them where `password` was).
+AskPassword = Annotated[
+    bool, JsonBoolean, Field(description="have the person type the password on our page (never ask in chat)")
+]
+PasswordRef = Annotated[str | None, AfterValidator(_reference)]
 AuthType = Annotated[int | None, Field(ge=0), _bounded(1_000_000), Number, Cli(help="connectorAuthType.")]
 MaxConnections = Annotated[int | None, Field(ge=1), _bounded(1000), Number, Cli()]
 SetActive = Annotated[
@@ -148,7 +175,7 @@ SetActive = Annotated[
 
 # --- yes/no switches --------------------------------------------------------------------------------------
 
-Confirm = Annotated[bool, JsonBoolean]
+Confirm = Annotated[bool, JsonBoolean, PersonConfirms()]
 TestToo = Annotated[bool, JsonBoolean, Cli(flag="--test", help="Test the new connector's connection too.")]
 AllowDuplicate = Annotated[bool, JsonBoolean, Cli(help="Create it even if the project has one of that name.")]
 Details = Annotated[bool, JsonBoolean, Cli(help="Show everything the API says about the test.")]

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, get_args
 
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context, MCPServer, RequestStateSecurity
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
@@ -20,6 +20,7 @@ from .client import DatabasinClient
 from .config import Settings
 from .errors import ConfigurationError
 from .ops import Operations
+from .person import Person
 from .specs import GROUPS, TOOL_NAMES, TOOLS, ToolSpec
 from .tools import error_result, tool_function
 from .untrusted import holds_surrogate, one_line, printable_lines, surrogates_replaced
@@ -36,7 +37,7 @@ find_connectors(query) when the project is unknown.
 Listings are paged ("next: offset=N") with few columns: fields=[...] adds API fields, fields=["*"] shows all.
 Metadata: list_catalogs -> list_schemas -> list_tables -> list_columns.
 create_connector answers with an existing same-name connector instead of a duplicate; \
-delete_connector deletes only with confirm=true."""
+delete_connector deletes only once confirmed."""
 
 
 UNSERVED_METHODS = (
@@ -51,7 +52,7 @@ UNSERVED_METHODS = (
 class DatabasinServer(MCPServer[Operations]):
     """MCPServer whose argument errors name the argument and the fix, and never echo values."""
 
-    def __init__(self, *args: Any, operations: Operations, tools: list[Tool], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, operations: Operations, person: Person, tools: list[Tool], **kwargs: Any) -> None:
         # No subscriptions/listen: the tool list never changes while the server runs.
         super().__init__(*args, tools=tools, subscriptions=False, **kwargs)
         # Declare only what is served. MCPServer always answers resources/* and prompts/* (empty), so it
@@ -62,6 +63,7 @@ class DatabasinServer(MCPServer[Operations]):
         for method in UNSERVED_METHODS:
             handlers.pop(method, None)
         self.operations = operations
+        self.person = person  # its password pages: serving.py mounts them on the HTTP app
         self.arguments_by_tool = {tool.name: frozenset(tool.parameters.get("properties", {})) for tool in tools}
 
     async def call_tool(
@@ -175,10 +177,10 @@ class TextKeepingMetadata(FuncMetadata):
         return parsed
 
 
-def build_tool(spec: ToolSpec, settings: Settings) -> Tool:
+def build_tool(spec: ToolSpec, settings: Settings, person: Person) -> Tool:
     """A registered tool with a compact input schema (and project_id required unless defaulted)."""
     tool = Tool.from_function(
-        tool_function(spec),
+        tool_function(spec, person, secret_arguments=settings.allow_secret_arguments),
         name=spec.name,
         description=spec.description,
         annotations=ToolAnnotations(
@@ -258,6 +260,7 @@ def create_server(
     """The app factory: one API client and one cache for the process, the selected tools."""
     client = DatabasinClient(settings, transport=transport)
     operations = Operations(client, settings, ListingCache(settings.cache_ttl, max_bytes=settings.cache_max_bytes))
+    person = Person.for_server(settings)
     users = 0
 
     @asynccontextmanager
@@ -268,19 +271,25 @@ def create_server(
         users += 1
         client.open()
         try:
-            yield operations
+            async with person.credentials.site.running():  # stdio: the password page's listener, once needed
+                yield operations
         finally:
             users -= 1
             if users == 0:
                 await client.aclose()
 
     specs = tools if tools is not None else select_tools(settings)
+    key = settings.request_state_key
     return DatabasinServer(
         "databasin",
         instructions=INSTRUCTIONS,
         version=__version__,
         lifespan=lifespan,
         log_level=settings.log_level,
-        tools=[build_tool(spec, settings) for spec in specs],
+        tools=[build_tool(spec, settings, person) for spec in specs],
         operations=operations,
+        person=person,
+        # The state of a question to the person, sealed by the SDK: under a key of this process unless one is
+        # configured, which several workers must share (a 2026-07-28 retry may reach another worker).
+        request_state_security=None if key is None else RequestStateSecurity(keys=[key.get_secret_value()]),
     )

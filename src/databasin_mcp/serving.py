@@ -14,6 +14,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
 from .config import Settings, load_settings
+from .credentials import with_page
 from .errors import ConfigurationError
 from .http_guards import BearerAuth, BodyDeadline, NoEchoedInput, RefuseForeignHosts
 from .http_protocol import CappedListener, ConnectionLimits, GuardedH11Protocol, fit_to_descriptors
@@ -124,7 +125,11 @@ def app_from_environment() -> ASGIApp:
 
 
 def http_app(server: DatabasinServer, settings: Settings) -> ShutdownGuard:
-    """The Starlette app for the HTTP transports, with DNS-rebinding protection and optional bearer auth."""
+    """The Starlette app for the HTTP transports, with DNS-rebinding protection and optional bearer auth.
+
+    The password page (credentials/) is a path of the same app, behind the same Host and Origin checks but not
+    the bearer token: the person's browser has none; the page's unguessable one-time address lets it in.
+    """
     security = transport_security(settings)
     app: ASGIApp
     if settings.transport == "sse":
@@ -141,6 +146,7 @@ def http_app(server: DatabasinServer, settings: Settings) -> ShutdownGuard:
         )
     if settings.auth_token is not None:
         app = BearerAuth(app, settings.auth_token.get_secret_value())
+    app = with_page(app, RefuseForeignHosts(server.person.credentials.page, security))
     guard = ShutdownGuard(BodyDeadline(NoEchoedInput(app), settings.body_timeout))
     logging.getLogger("mcp.shared.jsonrpc_dispatcher").addFilter(RedundantShutdownWarnings(guard))
     return guard

@@ -132,7 +132,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     ),
     ToolSpec(
         ConnectorWrites.delete_connector,
-        "Delete a connector; pipelines using it fail. Without confirm=true it only shows what would be deleted.",
+        "Delete a connector; pipelines using it fail. The person confirms by typing its name; "
+        "if the client cannot ask, confirm=true does.",
         WRITE,
         writes=True,
         action=False,

@@ -1,8 +1,10 @@
 """The MCP tools, derived from the specs: each tool's parameters are its operation's, with the context injected.
 
-A tool is not written by hand: `tool_function(spec)` takes the signature of the operation the spec names
-(whose parameters are declared in params.py), adds the MCP context, and runs the operation; its Answer
+A tool is not written by hand: `tool_function(spec, person)` takes the signature of the operation the spec
+names (whose parameters are declared in params.py), adds the MCP context, and runs the operation; its Answer
 becomes the tool result, and a failure becomes one or two sentences in an agent's words (outcomes.py).
+A secret parameter (a password) is not the model's to give: it is left out, and `ask_password` and
+`password_ref` take its place (person.py), unless the server allows secret arguments.
 """
 
 from __future__ import annotations
@@ -14,13 +16,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Any, cast
 
 from mcp.server.mcpserver import Context
-from mcp_types import CallToolResult, TextContent
+from mcp_types import CallToolResult, InputRequiredResult, TextContent
 from pydantic import BaseModel
 
 from .errors import DatabasinError
 from .ops import Operations
 from .ops.base import INJECTED
 from .outcomes import explain
+from .params import Secret
+from .person import STAND_INS, Person, marked
+from .shaping import Answer
 from .specs import ToolSpec
 from .wording import AGENT_WORDS
 
@@ -68,21 +73,28 @@ RESULT_TYPES: dict[str, Any] = {
 # --- from a spec to a tool function ---------------------------------------------------------------------
 
 
-def tool_function(spec: ToolSpec) -> Callable[..., Awaitable[CallToolResult]]:
-    """The function the MCP SDK registers for `spec`: the operation's parameters after a Context."""
+def tool_function(
+    spec: ToolSpec, person: Person, *, secret_arguments: bool = False
+) -> Callable[..., Awaitable[CallToolResult | InputRequiredResult]]:
+    """The function the MCP SDK registers for `spec`: the operation's parameters after a Context, a secret
+    one replaced by its stand-ins (kept too when `secret_arguments`)."""
     hints = typing.get_type_hints(spec.operation, include_extras=True)
-    parameters = [
-        inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context),
-        *(
-            parameter.replace(annotation=hints[name])
-            for name, parameter in inspect.signature(spec.operation).parameters.items()
-            if name != "self" and name not in INJECTED
-        ),
-    ]
+    secret = marked(spec.operation, Secret)
+    parameters = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context)]
+    for name, parameter in inspect.signature(spec.operation).parameters.items():
+        if name == "self" or name in INJECTED:
+            continue
+        if name != secret or secret_arguments:
+            parameters.append(parameter.replace(annotation=hints[name]))
+        if name == secret:
+            parameters += [
+                inspect.Parameter(stand_in, inspect.Parameter.KEYWORD_ONLY, annotation=declared, default=default)
+                for stand_in, declared, default in STAND_INS
+            ]
     result_type = RESULT_TYPES[spec.answers]
 
-    async def tool(ctx: Context, **arguments: Any) -> CallToolResult:
-        return await run(ctx, spec, arguments)
+    async def tool(ctx: Context, **arguments: Any) -> CallToolResult | InputRequiredResult:
+        return await run(ctx, spec, arguments, person)
 
     tool.__name__ = tool.__qualname__ = spec.name
     tool.__doc__ = spec.description
@@ -91,8 +103,11 @@ def tool_function(spec: ToolSpec) -> Callable[..., Awaitable[CallToolResult]]:
     return tool
 
 
-async def run(ctx: Context, spec: ToolSpec, arguments: Mapping[str, Any]) -> CallToolResult:
-    """Run `spec`'s operation with the validated arguments; its Answer, or its failure, as a tool result."""
+async def run(
+    ctx: Context, spec: ToolSpec, arguments: Mapping[str, Any], person: Person
+) -> CallToolResult | InputRequiredResult:
+    """Run `spec`'s operation with the validated arguments and what the person gave; its Answer, or its
+    failure, as a tool result (or the question for the person, on a 2026-07-28 connection)."""
     ops = cast(Operations, ctx.request_context.lifespan_context)
     supplied: dict[str, Any] = {}
     if "progress" in inspect.signature(spec.operation).parameters:
@@ -102,7 +117,10 @@ async def run(ctx: Context, spec: ToolSpec, arguments: Mapping[str, Any]) -> Cal
 
         supplied["progress"] = progress
     try:
-        answer = await ops.bind(spec.operation)(**arguments, **supplied)
+        prepared = await person.prepare(ctx, spec, dict(arguments), ops)
+        if isinstance(prepared, InputRequiredResult):
+            return prepared
+        answer = prepared if isinstance(prepared, Answer) else await ops.bind(spec.operation)(**prepared, **supplied)
     except DatabasinError as error:
         logger.info("%s failed: %s", spec.name, type(error).__name__)
         return error_result(explain(error, spec, arguments, AGENT_WORDS).text)

@@ -82,7 +82,6 @@ async def test_create_update_test_delete_round_trip(sandbox: Sandbox, transport:
                 "host": "pg.e2e.local",
                 "port": 5432,
                 "username": "svc",
-                "password": "e2e-pa55word",
                 "test": True,
             },
         )

@@ -192,7 +192,6 @@ def build_cases(h: Subjects, label: str) -> list[Case]:
                 "host": "pg.hardening.example.com",
                 "port": 5432,
                 "username": "svc",
-                "password": "hardening-pw-1",
             },
             "POST",
             "/api/connector",

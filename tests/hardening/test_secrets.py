@@ -125,6 +125,8 @@ async def test_no_secret_reaches_an_agent_or_the_log(leaky: Sandbox, tmp_path: P
         DATABASIN_LOG_LEVEL="DEBUG",
         DATABASIN_RETRY_BACKOFF="0.01",
         DATABASIN_CACHE_TTL="0",
+        # Passwords given as arguments (the opt-in headless automation uses): what is sent must still not leak.
+        DATABASIN_ALLOW_SECRET_ARGUMENTS="1",
     )
     errlog = tmp_path / "server-stderr.log"
     shown: list[tuple[str, str]] = []  # (what was called, everything it showed)

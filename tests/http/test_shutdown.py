@@ -284,7 +284,6 @@ CREATE = {
     "port": 5432,
     "database": "probe",
     "username": "probe",
-    "password": "pr0be-Secret",
     "institution_id": 1,
 }
 MODERN = "2026-07-28"
