@@ -20,7 +20,8 @@ from .client import DatabasinClient
 from .config import Settings
 from .errors import ConfigurationError
 from .ops import Operations
-from .specs import GROUPS, TOOL_NAMES, TOOLS, ToolSpec
+from .specs import BY_NAME, GROUPS, TOOL_NAMES, TOOLS, ToolSpec
+from .telemetry import NO_TELEMETRY, Telemetry, measured
 from .tools import error_result, tool_function
 from .untrusted import holds_surrogate, one_line, printable_lines, surrogates_replaced
 
@@ -51,7 +52,14 @@ UNSERVED_METHODS = (
 class DatabasinServer(MCPServer[Operations]):
     """MCPServer whose argument errors name the argument and the fix, and never echo values."""
 
-    def __init__(self, *args: Any, operations: Operations, tools: list[Tool], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        operations: Operations,
+        tools: list[Tool],
+        telemetry: Telemetry = NO_TELEMETRY,
+        **kwargs: Any,
+    ) -> None:
         # No subscriptions/listen: the tool list never changes while the server runs.
         super().__init__(*args, tools=tools, subscriptions=False, **kwargs)
         # Declare only what is served. MCPServer always answers resources/* and prompts/* (empty), so it
@@ -62,12 +70,16 @@ class DatabasinServer(MCPServer[Operations]):
         for method in UNSERVED_METHODS:
             handlers.pop(method, None)
         self.operations = operations
+        self.telemetry = telemetry
         self.arguments_by_tool = {tool.name: frozenset(tool.parameters.get("properties", {})) for tool in tools}
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Operations, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        result = await self._call_tool(name, arguments, context)
+        # Counted under a tool's own name only: a name a caller made up must not become a metrics series.
+        with measured(self.telemetry, name if name in BY_NAME else "unknown") as call:
+            result = await self._call_tool(name, arguments, context)
+            call.failed = isinstance(result, CallToolResult) and result.is_error
         # The last guard before the writer: whatever a tool answered, it can be written, as the lines it means.
         return writable(result) if isinstance(result, CallToolResult) else result
 
@@ -255,9 +267,19 @@ def create_server(
     transport: httpx.AsyncBaseTransport | None = None,
     tools: Sequence[ToolSpec] | None = None,
 ) -> DatabasinServer:
-    """The app factory: one API client and one cache for the process, the selected tools."""
-    client = DatabasinClient(settings, transport=transport)
-    operations = Operations(client, settings, ListingCache(settings.cache_ttl, max_bytes=settings.cache_max_bytes))
+    """The app factory: one API client and one cache for the process, the selected tools.
+
+    An HTTP server counts its work for /metrics; over stdio nothing is counted and no metrics library loaded.
+    """
+    specs = tools if tools is not None else select_tools(settings)
+    telemetry = NO_TELEMETRY
+    if settings.transport != "stdio":
+        from .metrics import PrometheusMetrics
+
+        telemetry = PrometheusMetrics(spec.name for spec in specs)
+    client = DatabasinClient(settings, transport=transport, telemetry=telemetry)
+    cache = ListingCache(settings.cache_ttl, max_bytes=settings.cache_max_bytes, telemetry=telemetry)
+    operations = Operations(client, settings, cache)
     users = 0
 
     @asynccontextmanager
@@ -274,7 +296,6 @@ def create_server(
             if users == 0:
                 await client.aclose()
 
-    specs = tools if tools is not None else select_tools(settings)
     return DatabasinServer(
         "databasin",
         instructions=INSTRUCTIONS,
@@ -283,4 +304,5 @@ def create_server(
         log_level=settings.log_level,
         tools=[build_tool(spec, settings) for spec in specs],
         operations=operations,
+        telemetry=telemetry,
     )
