@@ -15,6 +15,7 @@ from starlette.types import ASGIApp
 from .config import Settings, load_settings
 from .errors import ConfigurationError
 from .http_guards import BearerAuth, BodyDeadline, NoEchoedInput, RefuseForeignHosts
+from .http_probes import HealthEndpoints, MetricsEndpoint, Readiness
 from .http_protocol import CappedListener, ConnectionLimits, GuardedH11Protocol, fit_to_descriptors
 from .http_shutdown import RedundantShutdownWarnings, ShutdownGuard
 from .log import configure_logging
@@ -105,7 +106,10 @@ def app_from_environment() -> ASGIApp:
 
 
 def http_app(server: DatabasinServer, settings: Settings) -> ShutdownGuard:
-    """The Starlette app for the HTTP transports, with DNS-rebinding protection and optional bearer auth."""
+    """The Starlette app for the HTTP transports, with DNS-rebinding protection and optional bearer auth.
+
+    Beside the MCP endpoint: /metrics (behind the token) and /healthz, /readyz (before it), see http_probes.py.
+    """
     security = transport_security(settings)
     app: ASGIApp
     if settings.transport == "sse":
@@ -120,8 +124,13 @@ def http_app(server: DatabasinServer, settings: Settings) -> ShutdownGuard:
             transport_security=security,
             host=settings.host,
         )
+    from .metrics import PrometheusMetrics
+
+    if isinstance(server.telemetry, PrometheusMetrics):
+        app = MetricsEndpoint(app, server.telemetry, security)
     if settings.auth_token is not None:
         app = BearerAuth(app, settings.auth_token.get_secret_value())
+    app = HealthEndpoints(app, Readiness(settings, server.telemetry), security)
     guard = ShutdownGuard(BodyDeadline(NoEchoedInput(app), settings.body_timeout))
     logging.getLogger("mcp.shared.jsonrpc_dispatcher").addFilter(RedundantShutdownWarnings(guard))
     return guard
