@@ -14,7 +14,7 @@ from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
-from . import __version__
+from . import __version__, audit
 from .cache import ListingCache
 from .client import DatabasinClient
 from .config import Settings
@@ -83,27 +83,45 @@ class DatabasinServer(MCPServer[Operations]):
         # The last guard before the writer: whatever a tool answered, it can be written, as the lines it means.
         return writable(result) if isinstance(result, CallToolResult) else result
 
+    def _refuse(
+        self, name: str, arguments: dict[str, Any], context: Context[Operations, Any] | None, reason: str, text: str
+    ) -> CallToolResult:
+        """The error answer for a call that was not run; a write's refusal is recorded (audit.py)."""
+        spec = BY_NAME.get(name)
+        if spec is not None and spec.writes:
+            audit.record(audit.refused(name, arguments, reason, audit.caller_of(context)))
+        return error_result(text)
+
     async def _call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Operations, Any] | None
     ) -> CallToolResult | InputRequiredResult:
         allowed = self.arguments_by_tool.get(name)
         if allowed is None:
-            return error_result(f"Unknown tool: {one_line(name)}")
+            reason = "read_only" if self.operations.settings.read_only else "not_offered"
+            return self._refuse(name, arguments, context, reason, f"Unknown tool: {one_line(name)}")
         unknown = sorted(set(arguments) - allowed)
         if unknown:
             # A typo (projectId) must not be silently ignored: the call would do something else.
-            return error_result(
+            return self._refuse(
+                name,
+                arguments,
+                context,
+                "invalid_arguments",
                 f"Unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(map(one_line, unknown))} "
-                f"for {name}; it takes: {', '.join(sorted(allowed))}."
+                f"for {name}; it takes: {', '.join(sorted(allowed))}.",
             )
         # Half a UTF-16 pair cannot be sent to the API (nor written back): refused, naming the argument.
         unencodable = [argument for argument, value in arguments.items() if holds_surrogate(value)]
         if unencodable:
             several = len(unencodable) > 1
-            return error_result(
+            return self._refuse(
+                name,
+                arguments,
+                context,
+                "invalid_arguments",
                 f"Invalid argument{'s' if several else ''}: {', '.join(unencodable)} "
                 f"{'are' if several else 'is'} not valid Unicode: {'each holds' if several else 'it holds'} a lone "
-                "surrogate (half of a UTF-16 pair, such as \\ud83d); send whole characters. Fix and call again."
+                "surrogate (half of a UTF-16 pair, such as \\ud83d); send whole characters. Fix and call again.",
             )
         try:
             return await super().call_tool(name, arguments, context)
@@ -115,7 +133,8 @@ class DatabasinServer(MCPServer[Operations]):
             )
         except ToolError as error:
             if isinstance(error.__cause__, ValidationError):
-                return error_result(describe_invalid_arguments(error.__cause__))
+                text = describe_invalid_arguments(error.__cause__)
+                return self._refuse(name, arguments, context, "invalid_arguments", text)
             raise
 
 
