@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     body_timeout: float = Field(30.0, gt=0, le=3600, validation_alias="DATABASIN_MCP_BODY_TIMEOUT")
     max_connections: int = Field(200, ge=1, le=100_000, validation_alias="DATABASIN_MCP_MAX_CONNECTIONS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", validation_alias="DATABASIN_LOG_LEVEL")
+    # json: one JSON object per line, for log collectors. The file: for MCP clients that hide a server's stderr.
+    log_format: Literal["text", "json"] = Field("text", validation_alias="DATABASIN_LOG_FORMAT")
+    log_file: Path | None = Field(None, validation_alias="DATABASIN_LOG_FILE")
 
     @field_validator("api_url")
     @classmethod
@@ -117,6 +120,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
+
+    @field_validator("log_file", mode="before")
+    @classmethod
+    def _blank_path_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     def token_source(self) -> TokenSource:
         """Where this configuration says the API token comes from."""

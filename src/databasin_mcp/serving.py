@@ -100,7 +100,7 @@ def app_from_environment() -> ASGIApp:
     headers are accepted and whether an auth token is required).
     """
     settings = load_settings(transport="streamable-http")
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format, log_file=settings.log_file)
     check_http_exposure(settings)
     return http_app(create_server(settings), settings)
 
