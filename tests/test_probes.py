@@ -139,8 +139,12 @@ async def test_metrics_need_the_token_and_answer_prometheus_text(http: httpx.Asy
     assert (await http.get("/metrics")).status_code == 401
     answer = await http.get("/metrics", headers={"Authorization": f"Bearer {AUTH_TOKEN}"})
     assert answer.status_code == 200
-    assert answer.headers["content-type"].startswith("text/plain; version=")
+    assert answer.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
     assert 'databasin_mcp_build_info{version="' in answer.text
+    openmetrics = "application/openmetrics-text; version=1.0.0"
+    asked = await http.get("/metrics", headers={"Authorization": f"Bearer {AUTH_TOKEN}", "Accept": openmetrics})
+    assert asked.headers["content-type"].startswith(openmetrics)
+    assert asked.text.endswith("# EOF\n")
 
 
 async def test_other_paths_still_reach_the_mcp_app_behind_the_token(http: httpx.AsyncClient) -> None:

@@ -173,10 +173,9 @@ class MetricsEndpoint:
         if scope["method"] not in ("GET", "HEAD"):
             await _answer(scope, send, json_answer(405, {"error": "method_not_allowed"}, [(b"allow", b"GET, HEAD")]))
             return
-        from .metrics import CONTENT_TYPE
-
-        body = self.metrics.exposition()
-        headers = [(b"content-type", CONTENT_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+        accept = next((value for name, value in scope["headers"] if name == b"accept"), b"")
+        body, content_type = self.metrics.render(accept.decode("latin-1"))
+        headers = [(b"content-type", content_type.encode()), (b"content-length", str(len(body)).encode())]
         await _answer(
             scope,
             send,

@@ -12,15 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    disable_created_metrics,
-    generate_latest,
-)
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
+from prometheus_client.exposition import choose_encoder
 
 from . import __version__
 from .telemetry import CANCELLED, ERROR, OK, Telemetry
@@ -30,7 +23,6 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 
 # A tool call answers from the cache in milliseconds and may wait minutes for a metadata refresh.
 CALL_SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
-CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 
 class PrometheusMetrics(Telemetry):
@@ -121,6 +113,15 @@ class PrometheusMetrics(Telemetry):
     def readiness_checked(self, result: str) -> None:
         self.readiness.labels(result=result).inc()
 
+    def render(self, accept: str = "") -> tuple[bytes, str]:
+        """Every metric, in the format the scraper's Accept header asks for, and its content type.
+
+        Without an Accept header: the classic text format (version 0.0.4), which every Prometheus
+        version reads; Prometheus 3 refuses a scrape whose content type it does not know.
+        """
+        encode, content_type = choose_encoder(accept)
+        return encode(self.registry), content_type
+
     def exposition(self) -> bytes:
-        """Every metric in the Prometheus text format."""
-        return generate_latest(self.registry)
+        """Every metric in the classic Prometheus text format."""
+        return self.render()[0]
