@@ -62,3 +62,21 @@ def is_secret_field(field: str) -> bool:
 
 def changelog_versions() -> list[str]:
     return re.findall(r"^## \[(\d+\.\d+\.\d+)\]", (ROOT / "CHANGELOG.md").read_text(encoding="utf-8"), re.MULTILINE)
+
+
+def install_section() -> str:
+    text = README.read_text(encoding="utf-8")
+    match = re.search(r"^## Install\n(.*?)(?=^## )", text, re.DOTALL | re.MULTILINE)
+    assert match is not None, "README.md has no ## Install section"
+    return match.group(1)
+
+
+def install_snippets() -> dict[str, str]:
+    """The Install section's code blocks, by their <!-- snippet:NAME --> marker."""
+    return dict(re.findall(r"<!-- snippet:([a-z0-9-]+) -->\n```[a-z]+\n(.*?)```\n", install_section(), re.DOTALL))
+
+
+def shell_commands(code: str) -> list[str]:
+    """The commands of a sh snippet: continuation lines joined, comments and blank lines dropped."""
+    lines = code.replace("\\\n", " ").splitlines()
+    return [re.sub(r"\s+#\s.*$", "", line).strip() for line in lines if line.strip()]
