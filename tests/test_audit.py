@@ -8,7 +8,9 @@ them for planted secrets.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -180,3 +182,17 @@ def test_names_that_could_forge_a_line_are_quoted_and_escaped() -> None:
         'connector_name="Orders\\nwrite tool=delete_connector outcome=ok \\"\\u202e" '
         'client="evil client/1.0" session=ab12 peer=127.0.0.1'
     )
+
+
+def test_the_readme_example_is_a_line_the_log_writes() -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    (example,) = re.findall(r"INFO databasin_mcp\.audit: (write .*)", readme)
+    entry = AuditEntry(
+        "delete_connector",
+        "ok",
+        project="proj-007",
+        connector_id=118,
+        connector_name="Claims Snowflake",
+        caller=Caller(client="claude-code/2.1.332", session="5f0c2a9e41b7", peer="10.0.4.12"),
+    )
+    assert example == entry.line()
