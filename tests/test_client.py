@@ -580,7 +580,7 @@ async def test_missing_token_fails_before_any_request_and_says_where_it_looked(
     assert str(caught.value) == (
         f"No Databasin API token found: DATABASIN_TOKEN is not set and there is no token in "
         f"{isolated_environment / '.token'} and {home / '.databasin' / '.token'}. "
-        f"Set DATABASIN_TOKEN, or save the token to {isolated_environment / '.token'}."
+        f"Set DATABASIN_TOKEN, or save the token to {home / '.databasin' / '.token'}."
     )
 
 

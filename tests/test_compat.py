@@ -302,7 +302,7 @@ async def test_a_405_from_the_v2_columns_route_means_no_v2_family(mcp: Client, r
     result = await mcp.call_tool("list_columns", {"connector_id": 142, "table": "nope"})
 
     assert text(result) == (
-        "Not found: Table 'nope' not found. "
+        "Table 'nope' not found. "
         "Check the names with list_catalogs(connector_id=142) or list_schemas(connector_id=142)."
     )
     assert v2.call_count == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -106,3 +108,61 @@ def test_a_token_variable_with_a_bom_and_crlf_is_cleaned(monkeypatch: pytest.Mon
 )
 def test_what_cannot_be_a_header_value_is_named(value: str, problem: str | None) -> None:
     assert token_problem(value) == problem
+
+
+# --- flags win over variables, the token file included (issue 16 #6) -------------------------------------------
+
+
+def test_a_token_file_given_by_flag_wins_over_the_token_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASIN_TOKEN", "from-the-variable-1234")
+    token_file = tmp_path / "token"
+    token_file.write_text("from-the-flag-file-5678\n")
+
+    read = load_settings(token_file=str(token_file)).token_source().read()
+
+    assert read is not None
+    assert (read.value, read.source) == ("from-the-flag-file-5678", f"the token file {token_file}")
+
+
+def test_a_token_file_named_by_the_variable_still_loses_to_the_token_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("from-the-file-5678\n")
+    monkeypatch.setenv("DATABASIN_TOKEN_FILE", str(token_file))
+    monkeypatch.setenv("DATABASIN_TOKEN", "from-the-variable-1234")
+
+    read = load_settings().token_source().read()
+
+    assert read is not None
+    assert read.source == "the DATABASIN_TOKEN environment variable"
+
+
+@pytest.mark.parametrize(("by_flag", "named"), [(True, "--token-file"), (False, "DATABASIN_TOKEN_FILE")])
+def test_a_missing_token_file_is_named_by_what_the_person_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, by_flag: bool, named: str
+) -> None:
+    missing = tmp_path / "nonexistent"
+    if by_flag:
+        settings = load_settings(token_file=str(missing))
+    else:
+        monkeypatch.setenv("DATABASIN_TOKEN_FILE", str(missing))
+        settings = load_settings()
+
+    source = settings.token_source()
+
+    assert source.read() is None
+    assert source.where_looked() == (
+        f"No Databasin API token found: {named} points to {missing}, which is missing or empty."
+    )
+
+
+def test_with_no_token_the_hint_names_a_place_that_works_wherever_the_server_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Claude Desktop starts servers in /: "save the token to /.token" was the hint there.
+    monkeypatch.chdir("/")
+    source = load_settings().token_source()
+    assert source.where_looked().endswith(f"or save the token to {Path.home() / '.databasin' / '.token'}.")

@@ -9,6 +9,7 @@ import pytest
 
 from databasin_mcp import __version__
 from databasin_mcp.__main__ import main
+from databasin_mcp.config import variables
 
 
 def test_help_needs_no_configuration(capsys: pytest.CaptureFixture[str]) -> None:
@@ -17,7 +18,10 @@ def test_help_needs_no_configuration(capsys: pytest.CaptureFixture[str]) -> None
     assert exited.value.code == 0
     out = capsys.readouterr().out
     assert out.startswith("usage: databasin-mcp")
-    assert "DATABASIN_API_URL (or PUBLIC_API_URI)" in out
+    assert "DATABASIN_API_URL or PUBLIC_API_URI" in out
+    # Every setting's variable, with what it is (before: 7 of them).
+    for names, _, meaning in variables():
+        assert f"  {names}\n      {meaning}" in out
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

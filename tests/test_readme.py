@@ -13,7 +13,7 @@ import uvicorn
 
 from databasin_mcp.__main__ import build_parser
 from databasin_mcp.cli.commands import cli as cli_root
-from databasin_mcp.config import Settings
+from databasin_mcp.config import Settings, variables
 from databasin_mcp.sandbox.serve import build_parser as sandbox_parser
 from databasin_mcp.specs import TOOLS
 
@@ -23,8 +23,9 @@ TABLE = re.compile(r"(<!-- tools:start[^\n]*-->\n)(.*?)(<!-- tools:end -->)", re
 
 
 def tool_table() -> str:
-    rows = [f"| `{spec.name}` | {spec.description} |" for spec in TOOLS]
-    return "\n".join(["| tool | what it does |", "|---|---|", *rows]) + "\n"
+    """Each tool, the --tools groups that select it (so the table says what each group holds), what it does."""
+    rows = [f"| `{spec.name}` | {', '.join(sorted(spec.groups))} | {spec.description} |" for spec in TOOLS]
+    return "\n".join(["| tool | group | what it does |", "|---|---|---|", *rows]) + "\n"
 
 
 def test_the_readme_tool_table_is_the_registry() -> None:
@@ -56,6 +57,12 @@ def test_every_documented_variable_and_flag_exists() -> None:
     flags |= click_options(cli_root)
     flags |= click_options(uvicorn.main)  # the load-balancer recipe runs uvicorn's own command line
     assert set(re.findall(r"`(--[a-z0-9-]+)", text)) - flags == set()
+
+
+def test_every_variable_is_in_the_configuration_table() -> None:
+    table = README.read_text(encoding="utf-8").split("## Configuration", 1)[1].split("\n## ", 1)[0]
+    missing = [name for names, _, _ in variables() for name in names.split(" or ") if f"`{name}" not in table]
+    assert missing == []
 
 
 def click_options(command: click.Command) -> set[str]:

@@ -779,6 +779,22 @@ async def test_delete_of_a_missing_connector_sends_no_delete(mcp: Client, router
 # --- actions ----------------------------------------------------------------------------------------------
 
 
+async def test_a_failed_test_does_not_say_its_error_twice_in_other_words(mcp: Client, router: respx.Router) -> None:
+    # Before: "Connection failed: connector is inactive (Connector inactive)" (issue 16 #12).
+    router.post("/api/connector/133/test").respond(
+        json={
+            "success": False,
+            "status": "error",
+            "message": "Connection failed: connector is inactive",
+            "error": "Connector inactive",
+        }
+    )
+
+    result = await mcp.call_tool("test_connector", {"connector_id": 133})
+
+    assert text(result) == "Connector 133 test FAILED: Connection failed: connector is inactive"
+
+
 async def test_a_failed_connection_test_is_reported_not_raised(mcp: Client, router: respx.Router) -> None:
     router.post("/api/connector/101/test").respond(
         json={
@@ -844,7 +860,10 @@ async def test_refresh_sends_progress_while_it_waits(
 
     result = await mcp.call_tool("refresh_connector_metadata", {"connector_id": 101}, progress_callback=on_progress)
 
-    assert text(result) == "Refreshed metadata of connector 101: 5 catalogs, 42 schemas, 1,234 tables."
+    assert (
+        text(result) == "Metadata refresh of connector 101: 5 catalogs, 42 schemas, 1,234 tables. "
+        "The API says: Metadata refresh initiated."
+    )
     assert updates
     assert updates[0][1] is not None
     assert updates[0][1].startswith("Refreshing metadata of connector 101: ")
@@ -884,7 +903,7 @@ async def test_list_tables_name_contains(mcp: Client, router: respx.Router) -> N
     result = await mcp.call_tool("list_tables", {"connector_id": 7, "name_contains": "T014", "fields": ["tableName"]})
 
     assert text(result).splitlines() == [
-        "10 of 1,500 tables in connector 7 matching name_contains='T014' (default catalog and schema)",
+        "10 of 1,500 tables in connector 7 matching name_contains='T014' (the API's default catalog and schema)",
         "tableName",
         *[f"t014{i}" for i in range(10)],
     ]
@@ -901,7 +920,7 @@ async def test_list_columns_keeps_table_order(mcp: Client, router: respx.Router)
     result = await mcp.call_tool("list_columns", {"connector_id": 7, "schema": "public", "table": "customers"})
 
     assert text(result) == (
-        "2 columns of public.customers in connector 7 (default catalog; primary key: id)\n"
+        "2 columns of public.customers in connector 7 (the API's default catalog; primary key: id)\n"
         "columnName,dataType,isNullable\n"
         "id,INT,false\n"
         "email,VARCHAR(255),false"
@@ -926,7 +945,7 @@ async def test_the_primary_key_is_named_once_for_the_whole_table(mcp: Client, ro
     # The key is a property of the table: named on a page that does not hold it too.
     assert text(second_page) == (
         "3 columns of orders in connector 7, showing 2–2 "
-        "(default catalog and schema; primary key: tenant_id, order_id); next: offset=2\n"
+        "(the API's default catalog and schema; primary key: tenant_id, order_id); next: offset=2\n"
         "columnName,dataType,isNullable\n"
         "note,TEXT,true"
     )
@@ -951,7 +970,7 @@ async def test_a_table_without_a_key_says_so(mcp: Client, router: respx.Router) 
 
     assert (
         text(result).splitlines()[0]
-        == "3 columns of events in connector 7 (default catalog and schema; no primary key)"
+        == "3 columns of events in connector 7 (the API's default catalog and schema; no primary key)"
     )
 
 
@@ -970,7 +989,7 @@ async def test_catalogs_and_schemas(mcp: Client, router: respx.Router) -> None:
     )
     assert text(schemas) == "1 schema in connector 7, catalog sales_data\nschemaName,description\npublic,Public schema"
     # Without a catalog the API answers for its default one, not for the whole connector.
-    assert text(defaulted).splitlines()[0] == "1 schema in connector 7 (default catalog)"
+    assert text(defaulted).splitlines()[0] == "1 schema in connector 7 (the API's default catalog)"
 
 
 async def test_a_missing_schema_is_reported_in_the_apis_words(mcp: Client, router: respx.Router) -> None:
@@ -979,7 +998,7 @@ async def test_a_missing_schema_is_reported_in_the_apis_words(mcp: Client, route
     result = await mcp.call_tool("list_tables", {"connector_id": 7, "catalog": "prod", "schema": "nope"})
 
     assert text(result) == (
-        "Not found: Schema 'nope' not found in catalog 'prod'. "
+        "Schema 'nope' not found in catalog 'prod'. "
         "Check the names with list_catalogs(connector_id=7) or list_schemas(connector_id=7)."
     )
 
@@ -1003,7 +1022,7 @@ async def test_every_answer_is_held_under_the_character_cap(make_server: ServerF
     assert data["next_offset"] == len(data["items"])
     assert (
         body.splitlines()[0]
-        == f"1,500 tables in connector 7, showing 1–{len(data['items'])} (default catalog and schema); "
+        == f"1,500 tables in connector 7, showing 1–{len(data['items'])} (the API's default catalog and schema); "
         f"next: offset={len(data['items'])}"
     )
 

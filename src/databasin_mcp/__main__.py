@@ -19,30 +19,32 @@ import anyio
 from pydantic import SecretStr, ValidationError
 
 from . import __version__
-from .config import Settings, load_settings, settings_problems
+from .config import Settings, load_settings, settings_problems, variables
 from .errors import ConfigurationError
-from .flags import parse_flags
+from .flags import FlagParser, parse_flags
 from .log import configure_logging
 
-EPILOG = """\
-commands:
-  databasin-mcp sandbox --help   run a local Databasin-compatible API (no account needed)
-  databasin-mcp doctor           check the configuration, that the API answers, and the token
 
-configuration (environment; flags win):
-  DATABASIN_API_URL (or PUBLIC_API_URI)  API base URL, default http://localhost:9000
-  DATABASIN_TOKEN, DATABASIN_TOKEN_FILE  the API token; else ./.token, else ~/.databasin/.token
-  DATABASIN_PROJECT        default project_id        DATABASIN_READ_ONLY=1  no write tools
-  DATABASIN_TOOLS          tools or groups to expose DATABASIN_CACHE_TTL    seconds (0 = off)
-  DATABASIN_MCP_AUTH_TOKEN bearer token HTTP clients must send
-"""
+def epilog() -> str:
+    """The commands, then every setting's variable (from config.Settings, so none is left out)."""
+    lines = [
+        "commands:",
+        "  databasin-mcp sandbox --help   run a local Databasin-compatible API (no account needed)",
+        "  databasin-mcp doctor           check the configuration, that the API answers, and the token",
+        "",
+        "configuration (environment variables; a flag of the same name wins):",
+    ]
+    for names, default, meaning in variables():
+        lines.append(f"  {names}")
+        lines.append(f"      {meaning}" + (f" (default {default})" if default else ""))
+    return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = FlagParser(
         prog="databasin-mcp",
         description="MCP server that lets AI agents manage Databasin data connectors.",
-        epilog=EPILOG,
+        epilog=epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"databasin-mcp {__version__}")
@@ -103,6 +105,16 @@ async def run(settings: Settings, *, sandbox: bool) -> int | None:
         return await serve(settings)
 
 
+def preflight(settings: Settings) -> None:
+    """Refuse a configuration that cannot serve before anything starts (the embedded sandbox included)."""
+    from .server import select_tools
+    from .serving import check_http_exposure
+
+    check_http_exposure(settings)
+    if not select_tools(settings):
+        raise ConfigurationError("--tools/DATABASIN_TOOLS and --read-only leave no tool to serve.")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["sandbox"]:
@@ -121,12 +133,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         configure_logging(settings.log_level, log_format=settings.log_format, log_file=settings.log_file)
-        stopped_by = anyio.run(lambda: run(settings, sandbox=args.sandbox))
+        preflight(settings)
     except ConfigurationError as error:
         print(f"databasin-mcp: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    stopped_by: int | None = None
+    problem: BaseException | None = None
+    try:
+        stopped_by = anyio.run(lambda: run(settings, sandbox=args.sandbox))
+    except* ConfigurationError as failed:  # raised inside the sandbox's or the server's task groups too
+        problem = failed.exceptions[0]
+    except* KeyboardInterrupt:
         stopped_by = signal.SIGINT
+    if problem is not None:
+        print(f"databasin-mcp: {problem}", file=sys.stderr)
+        return 2
     # Served and stopped: spare the exit its garbage collections over every object the SDK made
     # (measured on 2 busy cores: the process ended 0.4-0.7 s after this point, 0.03 s with it).
     gc.freeze()

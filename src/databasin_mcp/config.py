@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .errors import InvalidTokenError
@@ -20,6 +20,7 @@ from .errors import InvalidTokenError
 DEFAULT_API_URL = "http://localhost:9000"
 TOKEN_ENV = "DATABASIN_TOKEN"
 TOKEN_FILE_ENV = "DATABASIN_TOKEN_FILE"
+TOKEN_FILE_FLAG = "--token-file"
 # A JWT is a few KB; a file larger than this is not a token file (and is not read into memory).
 MAX_TOKEN_FILE_BYTES = 64 * 1024
 # An HTTP auth token shorter than this is refused: it reads like a password someone chose ("changeme").
@@ -38,57 +39,174 @@ class Settings(BaseSettings):
         DEFAULT_API_URL,
         # PUBLIC_API_URI is the name the API reference uses; ours wins when both are set.
         validation_alias=AliasChoices("DATABASIN_API_URL", "PUBLIC_API_URI"),
+        description="the Databasin API's base URL",
     )
-    token: SecretStr | None = Field(None, validation_alias=TOKEN_ENV)
-    token_file: Path | None = Field(None, validation_alias=TOKEN_FILE_ENV)
+    token: SecretStr | None = Field(None, validation_alias=TOKEN_ENV, description="the API token (JWT)")
+    token_file: Path | None = Field(
+        None,
+        validation_alias=TOKEN_FILE_ENV,
+        description="a file holding the API token (else ./.token, then ~/.databasin/.token)",
+    )
+    # Set by load_settings when the file came from --token-file: a flag wins over every variable.
+    _token_file_flag: bool = PrivateAttr(default=False)
 
-    connect_timeout: float = Field(5.0, gt=0, validation_alias="DATABASIN_CONNECT_TIMEOUT")
-    read_timeout: float = Field(30.0, gt=0, validation_alias="DATABASIN_READ_TIMEOUT")
+    connect_timeout: float = Field(
+        5.0, gt=0, validation_alias="DATABASIN_CONNECT_TIMEOUT", description="seconds to connect to the API"
+    )
+    read_timeout: float = Field(
+        30.0, gt=0, validation_alias="DATABASIN_READ_TIMEOUT", description="seconds to wait for an answer"
+    )
     # A metadata refresh can take minutes on a large database (API reference).
-    refresh_timeout: float = Field(300.0, gt=0, validation_alias="DATABASIN_REFRESH_TIMEOUT")
-    max_attempts: int = Field(3, ge=1, le=10, validation_alias="DATABASIN_MAX_ATTEMPTS")
-    retry_backoff: float = Field(0.5, ge=0, validation_alias="DATABASIN_RETRY_BACKOFF")
-    retry_backoff_max: float = Field(8.0, ge=0, validation_alias="DATABASIN_RETRY_BACKOFF_MAX")
-    rate_limit_max_wait: float = Field(10.0, ge=0, validation_alias="DATABASIN_RATE_LIMIT_MAX_WAIT")
-    max_response_bytes: int = Field(20_000_000, ge=1024, validation_alias="DATABASIN_MAX_RESPONSE_BYTES")
+    refresh_timeout: float = Field(
+        300.0, gt=0, validation_alias="DATABASIN_REFRESH_TIMEOUT", description="seconds a metadata refresh may take"
+    )
+    max_attempts: int = Field(
+        3,
+        ge=1,
+        le=10,
+        validation_alias="DATABASIN_MAX_ATTEMPTS",
+        description="attempts for a request that is safe to retry",
+    )
+    retry_backoff: float = Field(
+        0.5,
+        ge=0,
+        validation_alias="DATABASIN_RETRY_BACKOFF",
+        description="seconds before the first retry (doubling, with jitter)",
+    )
+    retry_backoff_max: float = Field(
+        8.0,
+        ge=0,
+        validation_alias="DATABASIN_RETRY_BACKOFF_MAX",
+        description="at most this many seconds between retries",
+    )
+    rate_limit_max_wait: float = Field(
+        10.0,
+        ge=0,
+        validation_alias="DATABASIN_RATE_LIMIT_MAX_WAIT",
+        description="seconds of 429 waiting per call before answering 'try again at ...'",
+    )
+    max_response_bytes: int = Field(
+        20_000_000,
+        ge=1024,
+        validation_alias="DATABASIN_MAX_RESPONSE_BYTES",
+        description="larger API answers are refused unread",
+    )
     # The reference's default connectorMaxConnections is 8: never more in flight than that.
-    max_concurrency: int = Field(8, ge=1, le=256, validation_alias="DATABASIN_MAX_CONCURRENCY")
+    max_concurrency: int = Field(
+        8, ge=1, le=256, validation_alias="DATABASIN_MAX_CONCURRENCY", description="simultaneous API requests"
+    )
     # Connector tests and metadata refreshes can run for minutes: they share a smaller pool (always
     # below max_concurrency when it allows) so they can never hold every slot.
-    max_actions: int = Field(2, ge=1, le=256, validation_alias="DATABASIN_MAX_ACTIONS")
+    max_actions: int = Field(
+        2,
+        ge=1,
+        le=256,
+        validation_alias="DATABASIN_MAX_ACTIONS",
+        description="of those, simultaneous connector tests and refreshes",
+    )
     # How long a request waits for a free slot before answering "too many in flight; try again".
-    slot_wait_timeout: float = Field(10.0, gt=0, validation_alias="DATABASIN_SLOT_WAIT_TIMEOUT")
+    slot_wait_timeout: float = Field(
+        10.0,
+        gt=0,
+        validation_alias="DATABASIN_SLOT_WAIT_TIMEOUT",
+        description="seconds a call waits for a free request slot",
+    )
 
     # --- what the tools answer --------------------------------------------
-    cache_ttl: float = Field(60.0, ge=0, validation_alias="DATABASIN_CACHE_TTL")
+    cache_ttl: float = Field(
+        60.0,
+        ge=0,
+        validation_alias="DATABASIN_CACHE_TTL",
+        description="seconds listings are cached (0 = off); every write empties the cache",
+    )
     # The listing cache's budget (estimated bytes); a listing larger than this is served but not kept.
-    cache_max_bytes: int = Field(64_000_000, ge=0, validation_alias="DATABASIN_CACHE_MAX_BYTES")
-    max_chars: int = Field(20_000, ge=500, validation_alias="DATABASIN_MAX_CHARS")
+    cache_max_bytes: int = Field(
+        64_000_000, ge=0, validation_alias="DATABASIN_CACHE_MAX_BYTES", description="memory the listing cache may hold"
+    )
+    max_chars: int = Field(
+        20_000, ge=500, validation_alias="DATABASIN_MAX_CHARS", description="character cap of every answer"
+    )
     # DATABASIN_DEFAULT_PROJECT is the vendor command line's name for the same thing.
-    project: str | None = Field(None, validation_alias=AliasChoices("DATABASIN_PROJECT", "DATABASIN_DEFAULT_PROJECT"))
-    read_only: bool = Field(False, validation_alias="DATABASIN_READ_ONLY")
-    tools: str | None = Field(None, validation_alias="DATABASIN_TOOLS")
+    project: str | None = Field(
+        None,
+        validation_alias=AliasChoices("DATABASIN_PROJECT", "DATABASIN_DEFAULT_PROJECT"),
+        description="the default project_id",
+    )
+    read_only: bool = Field(
+        False, validation_alias="DATABASIN_READ_ONLY", description="1 = no tool or command that writes"
+    )
+    tools: str | None = Field(
+        None, validation_alias="DATABASIN_TOOLS", description="tools or groups (read, write, metadata) to expose"
+    )
     # Off by default: Claude Code forwards structuredContent instead of the text block, so with it on the
     # model reads JSON 1.4-2.4x the size of the compact text (benchmarks/recording). For programs.
-    structured_output: bool = Field(False, validation_alias="DATABASIN_STRUCTURED_OUTPUT")
+    structured_output: bool = Field(
+        False,
+        validation_alias="DATABASIN_STRUCTURED_OUTPUT",
+        description="1 = also answer structuredContent, for programs",
+    )
 
     # --- how the server is served -----------------------------------------
-    transport: Transport = Field("stdio", validation_alias="DATABASIN_MCP_TRANSPORT")
-    host: str = Field("127.0.0.1", validation_alias="DATABASIN_MCP_HOST")
-    port: int = Field(8000, ge=0, le=65535, validation_alias="DATABASIN_MCP_PORT")
-    stateless: bool = Field(False, validation_alias="DATABASIN_MCP_STATELESS")
-    auth_token: SecretStr | None = Field(None, validation_alias="DATABASIN_MCP_AUTH_TOKEN")
+    transport: Transport = Field(
+        "stdio", validation_alias="DATABASIN_MCP_TRANSPORT", description="stdio, streamable-http or sse"
+    )
+    host: str = Field("127.0.0.1", validation_alias="DATABASIN_MCP_HOST", description="HTTP bind address")
+    port: int = Field(8000, ge=0, le=65535, validation_alias="DATABASIN_MCP_PORT", description="HTTP port")
+    stateless: bool = Field(
+        False,
+        validation_alias="DATABASIN_MCP_STATELESS",
+        description="1 = streamable HTTP without sessions (several workers)",
+    )
+    auth_token: SecretStr | None = Field(
+        None,
+        validation_alias="DATABASIN_MCP_AUTH_TOKEN",
+        description="bearer token HTTP clients must send (16+ characters)",
+    )
     # Host names (host or host:port) clients use to reach an HTTP server bound beyond loopback.
-    allowed_hosts: str | None = Field(None, validation_alias="DATABASIN_MCP_ALLOWED_HOSTS")
+    allowed_hosts: str | None = Field(
+        None,
+        validation_alias="DATABASIN_MCP_ALLOWED_HOSTS",
+        description="extra Host names an HTTP server answers to, comma-separated",
+    )
     # Slow clients: seconds to send a request's head (from connecting, or from the first byte of the next
     # request on a kept-alive connection) and its body; connections held at most (each is a file descriptor).
-    head_timeout: float = Field(10.0, gt=0, le=3600, validation_alias="DATABASIN_MCP_HEAD_TIMEOUT")
-    body_timeout: float = Field(30.0, gt=0, le=3600, validation_alias="DATABASIN_MCP_BODY_TIMEOUT")
-    max_connections: int = Field(200, ge=1, le=100_000, validation_alias="DATABASIN_MCP_MAX_CONNECTIONS")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", validation_alias="DATABASIN_LOG_LEVEL")
+    head_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=3600,
+        validation_alias="DATABASIN_MCP_HEAD_TIMEOUT",
+        description="seconds an HTTP request's head may take",
+    )
+    body_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        validation_alias="DATABASIN_MCP_BODY_TIMEOUT",
+        description="seconds an HTTP request's body may take",
+    )
+    max_connections: int = Field(
+        200,
+        ge=1,
+        le=100_000,
+        validation_alias="DATABASIN_MCP_MAX_CONNECTIONS",
+        description="HTTP connections held open at once",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "WARNING",
+        validation_alias="DATABASIN_LOG_LEVEL",
+        description="DEBUG, INFO, WARNING or ERROR; logs go to stderr",
+    )
     # json: one JSON object per line, for log collectors. The file: for MCP clients that hide a server's stderr.
-    log_format: Literal["text", "json"] = Field("text", validation_alias="DATABASIN_LOG_FORMAT")
-    log_file: Path | None = Field(None, validation_alias="DATABASIN_LOG_FILE")
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        validation_alias="DATABASIN_LOG_FORMAT",
+        description="text, or json: one JSON object per line (time, level, logger, message, audit)",
+    )
+    log_file: Path | None = Field(
+        None,
+        validation_alias="DATABASIN_LOG_FILE",
+        description="also append the log to this file (created readable by its owner only)",
+    )
 
     @field_validator("api_url")
     @classmethod
@@ -96,7 +214,7 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://, e.g. http://localhost:9000")
-        return value
+        return api_base(value)
 
     @field_validator("auth_token")
     @classmethod
@@ -133,7 +251,37 @@ class Settings(BaseSettings):
             explicit_file=self.token_file,
             cwd=Path.cwd(),
             home=Path.home(),
+            file_named_by=TOKEN_FILE_FLAG if self._token_file_flag else TOKEN_FILE_ENV,
         )
+
+
+def variables() -> list[tuple[str, str, str]]:
+    """(the environment variables of a setting, its default as text, what it is), for --help."""
+    found = []
+    for name, setting in Settings.model_fields.items():
+        alias = setting.validation_alias
+        names = [alias] if isinstance(alias, str) else [str(choice) for choice in getattr(alias, "choices", [])]
+        meaning = setting.description or name.replace("_", " ")
+        found.append((" or ".join(names), _shown_default(setting.default), meaning))
+    return found
+
+
+def _shown_default(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def api_base(url: str) -> str:
+    """The API base URL from what a person pasted: the reference's paths all start with /api, so a URL that
+    already ends in /api (copied from a request) means the part before it; left as it was, every request
+    would go to /api/api/... and every answer would read as "not found"."""
+    url = url.strip().rstrip("/")
+    return url[: -len("/api")] if url.lower().endswith("/api") and url.count("/") > 2 else url
 
 
 @dataclass(frozen=True)
@@ -148,15 +296,16 @@ class TokenRead:
 class TokenSource:
     """The lookup chain for the API token, re-readable so a rotated file is picked up.
 
-    Order: the DATABASIN_TOKEN variable; the file named by DATABASIN_TOKEN_FILE;
-    `.token` in the working directory (the API reference's convention); and
-    `~/.databasin/.token` (where the vendor's own command-line client keeps it).
+    Order: the DATABASIN_TOKEN variable; the file named by DATABASIN_TOKEN_FILE; `.token` in the
+    working directory (the API reference's convention); and `~/.databasin/.token` (where the vendor's
+    own command-line client keeps it). A file named by --token-file comes first: flags win.
     """
 
     env_token: str | None
     explicit_file: Path | None
     cwd: Path
     home: Path
+    file_named_by: str = TOKEN_FILE_ENV  # --token-file or DATABASIN_TOKEN_FILE: what errors name
 
     def candidate_files(self) -> list[Path]:
         if self.explicit_file is not None:
@@ -170,11 +319,16 @@ class TokenSource:
         Raises InvalidTokenError when the first source that has a token holds one that cannot be sent
         (nothing is cached, so fixing the source works on the next call).
         """
+        if self.file_named_by == TOKEN_FILE_FLAG:
+            return self._from_files()  # --token-file wins over DATABASIN_TOKEN, and promises that file
         env_token = clean_token(self.env_token or "")
         if env_token:
             where = f"the {TOKEN_ENV} environment variable"
             _check_token(env_token, where, f"Set {TOKEN_ENV} to the token alone.")
             return TokenRead(env_token, where)
+        return self._from_files()
+
+    def _from_files(self) -> TokenRead | None:
         for path in self.candidate_files():
             where = f"the token file {path}"
             value = _read_token_file(path, where)
@@ -184,13 +338,15 @@ class TokenSource:
         return None
 
     def where_looked(self) -> str:
-        """One sentence for the 'no token' error: every place that was searched."""
+        """One sentence for the 'no token' error: every place that was searched, and where to put one."""
         files = " and ".join(str(p) for p in self.candidate_files())
         if self.explicit_file is not None:
-            return f"No Databasin API token found: {TOKEN_FILE_ENV} points to {files}, which is missing or empty."
+            return f"No Databasin API token found: {self.file_named_by} points to {files}, which is missing or empty."
+        # ~/.databasin/.token works wherever a client starts the server (Claude Desktop starts it in /).
+        suggested = self.home / ".databasin" / ".token"
         return (
             f"No Databasin API token found: {TOKEN_ENV} is not set and there is no token in {files}. "
-            f"Set {TOKEN_ENV}, or save the token to {self.cwd / '.token'}."
+            f"Set {TOKEN_ENV}, or save the token to {suggested}."
         )
 
 
@@ -274,4 +430,6 @@ def settings_problems(error: ValidationError) -> str:
 def load_settings(**overrides: object) -> Settings:
     """Build settings from the environment, with non-None keyword overrides (CLI flags) on top."""
     given = {key: value for key, value in overrides.items() if value is not None}
-    return Settings(**given)  # type: ignore[arg-type]
+    settings = Settings(**given)  # type: ignore[arg-type]
+    settings._token_file_flag = "token_file" in given
+    return settings

@@ -37,7 +37,7 @@ from .errors import (
     UpstreamTimeoutError,
     clause,
 )
-from .flags import parse_flags
+from .flags import FlagParser, parse_flags
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class Check:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = FlagParser(
         prog="databasin-mcp doctor",
         description="Check the configuration, that the Databasin API answers, and that it accepts the token.",
         epilog="Exit code 0 when every check passes, 1 otherwise.",
@@ -101,6 +101,12 @@ async def diagnose(*, api_url: str | None = None, token_file: str | None = None)
     client = DatabasinClient(settings.model_copy(update={"max_attempts": 1}))
     source, fix = _url_source(api_url)
     api = f"API {client.safe_base_url} ({source})"
+    given = api_url if api_url is not None else os.environ.get(source, "")
+    if given and given.strip().rstrip("/") != settings.api_url:
+        # A pasted URL ending in /api: the base is the part before it (config.api_base).
+        api = (
+            f"API {client.safe_base_url} ({source} ends in /api; the API's paths start with /api, so the base is this)"
+        )
     unusable = False
     try:
         token = client.token_source.read()

@@ -81,6 +81,10 @@ class RedirectError(APIStatusError):
     """3xx: the API URL points somewhere else; the message says where (never credentials or a query)."""
 
 
+class NotTheApiError(APIStatusError, ConfigurationError):
+    """The URL answers with a web page, not the API's JSON: the base URL is the web app's, or a proxy's."""
+
+
 class BadRequestError(APIStatusError):
     """400 or 422: the request was refused as invalid."""
 

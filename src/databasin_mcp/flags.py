@@ -1,4 +1,4 @@
-"""Command-line flags whose values may start with a dash.
+"""Command-line flags: values that may start with a dash, and usage errors on one line.
 
 argparse reads `--auth-token -Xk3...` as a flag with no value followed by an unknown flag, and exits
 with "expected one argument". Random tokens start with "-" often enough to matter (1 in 64 for
@@ -10,6 +10,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
+
+
+class FlagParser(argparse.ArgumentParser):
+    """argparse, with a usage error said in one line (argparse prints the whole usage block first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}; '{self.prog} --help' lists the options.\n")
 
 
 def parse_flags(parser: argparse.ArgumentParser, arguments: Sequence[str] | None) -> argparse.Namespace:

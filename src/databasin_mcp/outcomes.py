@@ -155,12 +155,9 @@ class _Explainer:
                 names = " or ".join(
                     self.call(tool, connector_id=self.connector_id) for tool in ("list_catalogs", "list_schemas")
                 )
-                return f"Not found: {clause(self.upstream or 'the API answered 404')}. Check the names with {names}."
+                return f"{self._not_found()} Check the names with {names}."
             case Failure.ROUTE_NOT_FOUND:
-                return (
-                    f"Not found: {clause(self.upstream or 'the API answered 404')}. "
-                    "Check that DATABASIN_API_URL is the Databasin API's base URL."
-                )
+                return f"{self._not_found()} Check that DATABASIN_API_URL is the Databasin API's base URL."
             case Failure.REFUSED_FIXABLE:
                 return f"{self._refused()} Fix the arguments and {words.again(self.tool)}."
             case Failure.REFUSED:
@@ -181,6 +178,11 @@ class _Explainer:
                 return f"{_ended(error)} Try again; if it keeps failing, the Databasin API is having trouble."
             case _:
                 return str(error)
+
+    def _not_found(self) -> str:
+        """The API's own words when they say what was not found ("Catalog 'x' not found"), else "Not found:"."""
+        said = clause(self.upstream or "the API answered 404")
+        return f"{said}." if "not found" in said.lower() else f"Not found: {said}."
 
     def _refused(self) -> str:
         return f"The Databasin API refused the request: {clause(self.upstream or str(self.error))}."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
 import re
@@ -80,10 +81,28 @@ def bind_socket(host: str, port: int) -> CappedListener:
     # keep-alive client waits ~40 ms per response (Nagle + delayed ACK).
     listener = CappedListener(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host.strip("[]"), port))
+    try:
+        listener.bind((host.strip("[]"), port))
+    except OSError as error:
+        listener.close()
+        raise ConfigurationError(_cannot_bind(host, port, error)) from None
     listener.listen(ACCEPT_BACKLOG)
     listener.set_inheritable(True)
     return listener
+
+
+def _cannot_bind(host: str, port: int, error: OSError) -> str:
+    """Why the HTTP server cannot listen on (host, port), and what to do, in one sentence."""
+    where = f"{_url_host(host)}:{port}"
+    if error.errno == errno.EADDRINUSE:
+        return (
+            f"Port {port} on {host} is in use: pick another with --port (or DATABASIN_MCP_PORT), or stop what uses it."
+        )
+    if error.errno == errno.EACCES:
+        return f"Not allowed to listen on {where}: ports below 1024 need privileges; pick another with --port."
+    if error.errno == errno.EADDRNOTAVAIL:
+        return f"Cannot listen on {where}: {host} is not an address of this machine; check --host (DATABASIN_MCP_HOST)."
+    return f"Cannot listen on {where}: {error.strerror or type(error).__name__}."
 
 
 def _url_host(host: str) -> str:

@@ -199,6 +199,7 @@ def listing(
     more: str = "",
     structured: bool = False,
     say: Phrasing = AGENT_PHRASING,
+    shown_as: Mapping[str, Callable[[Any], Any]] | None = None,
 ) -> Answer:
     """A paged, projected, capped table of rows.
 
@@ -208,7 +209,8 @@ def listing(
     column; the structured items keep it. `aside` is said in the title's
     parentheses too ("default schema"). `more` replaces "next: offset=N" for
     a tool that takes no offset (how else to see the rest). `say` words the
-    paging arguments for the front end that asked. With `structured`,
+    paging arguments for the front end that asked. `shown_as` renders a field's
+    value for the text (the data keeps the value). With `structured`,
     the data (sent to programs as JSON, each item with its field names) is held
     under the cap too.
     """
@@ -222,7 +224,13 @@ def listing(
     columns_cut = len(columns) - len(header_cells)
     columns = columns[: len(header_cells)]
     header = ",".join(header_cells)
-    lines = [",".join(cell(row.get(name)) for name in columns) for row in page_rows]
+    renderers = dict(shown_as or {})
+
+    def text_of(row: Mapping[str, Any]) -> dict[str, Any]:
+        return {name: renderers[name](row.get(name)) if name in renderers else row.get(name) for name in columns}
+
+    text_rows = [text_of(row) for row in page_rows]
+    lines = [",".join(cell(row[name]) for name in columns) for row in text_rows]
 
     # Whole rows while they fit; a first row wider than the room is shown with its cells cut, so that
     # paging always moves on (a page of no rows would say "next: offset=" this same offset forever).
@@ -234,7 +242,7 @@ def listing(
         shown += 1
     squeezed = shown == 0 and bool(lines)
     if squeezed:
-        lines[0] = _squeezed(page_rows[0], columns, budget)
+        lines[0] = _squeezed(text_rows[0], columns, budget)
         shown = 1
 
     def render(shown: int) -> Answer:

@@ -39,6 +39,21 @@ def test_all_checks_pass(configured: Sandbox, capsys: pytest.CaptureFixture[str]
     assert configured.token not in "\n".join(lines)
 
 
+def test_a_url_pasted_with_api_is_the_base_and_doctor_says_so(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: "the API refused the token from no token", and every tool's "not found" (issue 16 #5).
+    monkeypatch.setenv("DATABASIN_API_URL", f"{sandbox.url}/api/")
+    monkeypatch.setenv("DATABASIN_TOKEN", sandbox.token)
+    status, lines = diagnose(capsys)
+    assert status == 0
+    assert lines[0] == (
+        f"ok   configuration: API {sandbox.url} (DATABASIN_API_URL ends in /api; the API's paths start with /api, "
+        f"so the base is this); token from {TOKEN_ENV}"
+    )
+    assert lines[2] == f"ok   token: the API accepted the token from {TOKEN_ENV}"
+
+
 def test_the_flags_win_and_the_token_file_is_named(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -61,7 +76,7 @@ def test_no_token(
     assert lines == [
         f"FAIL configuration: API {sandbox.url} (PUBLIC_API_URI); No Databasin API token found: DATABASIN_TOKEN "
         f"is not set and there is no token in {work / '.token'} and {home / '.databasin' / '.token'}. "
-        f"Set DATABASIN_TOKEN, or save the token to {work / '.token'}.",
+        f"Set DATABASIN_TOKEN, or save the token to {home / '.databasin' / '.token'}.",
         f'ok   api reachable: {sandbox.url} (GET /api/ping answered {{"status":"ok"}})',
         "skip token: no token to try",
     ]

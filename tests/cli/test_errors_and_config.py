@@ -39,7 +39,7 @@ def test_an_unknown_catalog_is_not_an_unknown_connector(databasin: Databasin) ->
     result = databasin("metadata", "schemas", "142", "--catalog", "nope")
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == (
-        "Error: Not found: Catalog 'nope' not found for connector 142. "
+        "Error: Catalog 'nope' not found for connector 142. "
         "Check the names with 'databasin metadata catalogs 142' or 'databasin metadata schemas 142'.\n"
     )
 
@@ -53,8 +53,9 @@ def test_a_failed_refresh_is_exit_1(databasin: Databasin) -> None:
 def test_the_connector_id_is_checked_before_any_request(databasin: Databasin, sandbox: Sandbox) -> None:
     result = databasin("connectors", "test", "0")
     assert result.exit_code == 2
-    assert result.stderr.endswith(
-        "Error: Invalid value for 'CONNECTOR_ID': 0 is not in the range 1<=x<=9223372036854775807.\n"
+    assert result.stderr == (
+        "Error: Invalid value for 'CONNECTOR_ID': '0' is not a connector ID (1 or more). "
+        "('databasin connectors test --help' lists the options.)\n"
     )
     assert sandbox.requests() == []
 
@@ -68,7 +69,10 @@ def test_an_unknown_field_is_a_usage_error(databasin: Databasin) -> None:
 def test_a_limit_below_1_is_a_usage_error(databasin: Databasin) -> None:
     result = databasin("metadata", "catalogs", "142", "--limit", "0")
     assert result.exit_code == 2
-    assert result.stderr.endswith("Error: Invalid value for '--limit': 0 is not in the range 1<=x<=500.\n")
+    assert result.stderr == (
+        "Error: Invalid value for '--limit': '0' is not a whole number (from 1 to 500). "
+        "('databasin metadata catalogs --help' lists the options.)\n"
+    )
 
 
 def test_listing_connectors_needs_a_project(databasin: Databasin) -> None:
@@ -99,7 +103,7 @@ def test_no_token_is_exit_3_with_where_it_looked(sandbox: Sandbox, isolated_envi
     assert err == (
         "Error: No Databasin API token found: DATABASIN_TOKEN is not set and there is no token in "
         f"{isolated_environment / '.token'} and {home / '.databasin' / '.token'}. "
-        f"Set DATABASIN_TOKEN, or save the token to {isolated_environment / '.token'}.\n"
+        f"Set DATABASIN_TOKEN, or save the token to {home / '.databasin' / '.token'}.\n"
     )
 
 

@@ -27,27 +27,43 @@ def sandbox() -> Iterator[Sandbox]:
         yield running
 
 
-def test_projects_prints_one_aligned_row_per_project(databasin: Databasin) -> None:
+def test_projects_prints_one_aligned_row_per_project_and_cuts_nothing(databasin: Databasin) -> None:
+    # Piped (as here), a row is one line however long: the types were cut at 80 characters (issue 16 #8).
     result = databasin("projects", "--institution", "2")
     assert result.exit_code == 0
     assert result.stdout == (
         "2 projects with 84 connectors in institution 2\n"
         "project_id  institution_id  connectors  types\n"
-        "proj-005    2                       72  RDBMS:22 S3:11 Redshift:9 SFTP:6 Salesforce:6 Snowflake:6 MongoDB:4 "
-        "REST:3 BigQ…\n"
-        "proj-006    2                       12  RDBMS:6 S3:2 MongoDB:2 Redshift:1 Snowflake:1\n"
+        "proj-005                 2          72  RDBMS:22 S3:11 Redshift:9 SFTP:6 Salesforce:6 Snowflake:6 MongoDB:4 "
+        "REST:3 BigQuery:3 Databricks:2\n"
+        "proj-006                 2          12  RDBMS:6 S3:2 MongoDB:2 Redshift:1 Snowflake:1\n"
     )
     assert result.stderr == ""
 
 
-def test_projects_json_is_the_operation_data(databasin: Databasin) -> None:
+def test_in_a_terminal_a_long_cell_wraps_to_the_width_instead_of_being_cut(
+    databasin: Databasin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("databasin_mcp.cli.output.stdout_is_terminal", lambda: True)
+    monkeypatch.setattr("databasin_mcp.cli.output.terminal_width", lambda: 80)
+    lines = databasin("projects", "--institution", "2").stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[1:5] == [
+        "project_id  institution_id  connectors  types",
+        "proj-005                 2          72  RDBMS:22 S3:11 Redshift:9 SFTP:6",
+        "                                        Salesforce:6 Snowflake:6 MongoDB:4",
+        "                                        REST:3 BigQuery:3 Databricks:2",
+    ]
+
+
+def test_projects_json_is_the_operation_data_in_the_apis_types(databasin: Databasin) -> None:
     data = json.loads(databasin("projects", "--json").stdout)
     assert data["total"] == 12
     assert data["items"][2] == {
         "project_id": SMALLEST_PROJECT,
-        "institution_id": "1",
+        "institution_id": 1,  # a number, as the connectors carry it (it was the string "1")
         "connectors": 3,
-        "types": "Redshift:2 SFTP:1",
+        "types": {"Redshift": 2, "SFTP": 1},  # an object (it was one string)
     }
 
 

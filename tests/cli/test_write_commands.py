@@ -116,6 +116,21 @@ def test_create_answers_the_existing_connector_instead_of_a_duplicate(databasin:
     assert forced.stdout == f"Created connector {NEW_ID + 1} 'Production MySQL' (RDBMS) in proj-001.\n"
 
 
+def test_a_re_run_with_test_tests_the_connector_that_is_there_and_exits_as_the_first_run(
+    databasin: Databasin, tmp_path: Path
+) -> None:
+    # Before: a re-run with --test exited 1 and silently skipped the test (issue 16 #7).
+    path = connector_file(tmp_path, CREATE_BODY)
+    first = databasin("connectors", "create", path, "--test")
+    again = databasin("connectors", "create", path, "--test")
+    assert (first.exit_code, again.exit_code) == (0, 0)
+    said = again.stdout.splitlines()
+    assert said[0].startswith(f"Not created: proj-001 already has connector {NEW_ID} named 'Production MySQL'")
+    assert said[1].startswith(f"Connector {NEW_ID} test passed: Connection test successful")
+    as_json = json.loads(databasin("connectors", "create", path, "--test", "--json").stdout)
+    assert (as_json["duplicate"], as_json["test"]["success"]) == (True, True)
+
+
 def test_create_reads_the_file_from_stdin_and_the_project_from_the_environment(databasin: Databasin) -> None:
     body = {key: value for key, value in CREATE_BODY.items() if key not in ("internalID", "connectorPassword")}
     result = databasin("connectors", "create", "-", input=json.dumps(body), env={"DATABASIN_PROJECT": "proj-003"})
@@ -213,6 +228,9 @@ def test_update_activates(databasin: Databasin) -> None:
     assert result.stdout == "Updated connector 133 (Archived Oracle ERP):\nactive: false → true\n"
 
 
+UPDATE_HELP = " ('databasin connectors update --help' lists the options.)"
+
+
 @pytest.mark.parametrize(
     ("options", "stdin", "error"),
     [
@@ -225,17 +243,18 @@ def test_update_activates(databasin: Databasin) -> None:
          "Error: Give either --password-stdin or --password-prompt, not both.\n"),
         (["--password", NEW_PASSWORD], None,
          "Error: No such option '--password'. (Did you mean one of: '--password-prompt', '--password-stdin', "
-         "'--port'?)\n"),
+         f"'--port'?){UPDATE_HELP}\n"),
         ([f"--password={NEW_PASSWORD}"], None,
          "Error: No such option '--password'. (Did you mean one of: '--password-prompt', '--password-stdin', "
-         "'--port'?)\n"),
-        (["--port", "0"], None, "Error: Invalid value for '--port': 0 is not in the range 1<=x<=65535.\n"),
+         f"'--port'?){UPDATE_HELP}\n"),
+        (["--port", "0"], None,
+         f"Error: Invalid value for '--port': '0' is not a whole number (from 1 to 65535).{UPDATE_HELP}\n"),
     ],
 )  # fmt: skip
 def test_update_usage_errors(databasin: Databasin, options: list[str], stdin: str | None, error: str) -> None:
     result = databasin("connectors", "update", "142", *options, input=stdin)
     assert (result.exit_code, result.stdout) == (2, "")
-    assert result.stderr.endswith(error)
+    assert result.stderr == error  # one line
     assert NEW_PASSWORD not in result.output
 
 
@@ -313,7 +332,10 @@ def test_a_failed_test_exits_4(databasin: Databasin) -> None:
 def test_refresh_prints_the_counts_and_no_progress_without_a_terminal(databasin: Databasin) -> None:
     result = databasin("connectors", "refresh", str(BIG_CONNECTOR_ID))
     assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout == "Refreshed metadata of connector 142: 5 catalogs, 21 schemas, 2,105 tables.\n"
+    assert (
+        result.stdout == "Metadata refresh of connector 142: 5 catalogs, 21 schemas, 2,105 tables. "
+        "The API says: Metadata refresh initiated.\n"
+    )
 
 
 @pytest.fixture
@@ -338,7 +360,10 @@ def test_refresh_rewrites_one_progress_line_on_a_terminal(
 
 def test_refresh_progress_asked_for_without_a_terminal_is_one_line_per_report(slow_refresh: Databasin) -> None:
     result = slow_refresh("connectors", "refresh", "142", "--progress")
-    assert result.stdout == "Refreshed metadata of connector 142: 5 catalogs, 21 schemas, 2,105 tables.\n"
+    assert (
+        result.stdout == "Metadata refresh of connector 142: 5 catalogs, 21 schemas, 2,105 tables. "
+        "The API says: Metadata refresh initiated.\n"
+    )
     first, *updates, last = result.stderr.split("\n")
     assert (first, last) == ("Refreshing metadata of connector 142…", "")
     assert updates

@@ -236,7 +236,7 @@ def build_cases(h: Subjects, label: str) -> list[Case]:
             {"connector_id": h.refresh_id},
             "POST",
             f"/api/connector/{h.refresh_id}/refresh",
-            lambda t: t.startswith(f"Refreshed metadata of connector {h.refresh_id}: "),
+            lambda t: t.startswith(f"Metadata refresh of connector {h.refresh_id}: "),
             connector_id=h.refresh_id,
         ),
         Case(

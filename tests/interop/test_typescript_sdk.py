@@ -61,7 +61,8 @@ def test_progress_arrives_during_a_refresh_and_an_unconfirmed_delete_deletes_not
     refresh = summary["refresh"]
     assert refresh["isError"] is False
     assert refresh["text"] == [
-        f"Refreshed metadata of connector {BIG_CONNECTOR_ID}: 5 catalogs, 21 schemas, 2,105 tables."
+        f"Metadata refresh of connector {BIG_CONNECTOR_ID}: 5 catalogs, 21 schemas, 2,105 tables. "
+        "The API says: Metadata refresh initiated."
     ]
     assert refresh["structuredContent"] == {
         "connector_id": BIG_CONNECTOR_ID,

@@ -42,7 +42,8 @@ def _parameter(name: str, hint: Any, default: Any) -> click.Parameter:
     if cli.words:
         return click.Argument([name], nargs=-1, required=True, metavar=cli.metavar)
     if cli.positional:
-        return click.Argument([name], type=_click_type(base, metadata), metavar=cli.metavar)
+        what = "a connector ID" if name == "connector_id" else "a whole number"
+        return click.Argument([name], type=_click_type(base, metadata, what), metavar=cli.metavar)
     if base is bool:
         if optional:  # yes, no, or either: a pair of flags, neither meaning either
             return click.Option([f"{flag}/{cli.off_flag}", name], default=None, help=cli.help or None)
@@ -71,7 +72,26 @@ def _base_type(hint: Any) -> tuple[Any, bool]:
     return typing.get_origin(base) or base, optional
 
 
-def _click_type(base: Any, metadata: Sequence[Any]) -> Any:
+class WholeNumber(click.IntRange):
+    """An integer in a range, refused in words a person reads ("-5 is not a connector ID: 1 or more")."""
+
+    def __init__(self, low: int | None, high: int | None, what: str) -> None:
+        super().__init__(low, high)
+        self.what = what
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            # A bound as large as MAX_ID says nothing to a person: only the lower one is named then.
+            if self.max is None or self.max >= 2**31:
+                allowed = f"{self.min} or more" if self.min is not None else "a whole number"
+            else:
+                allowed = f"from {self.min} to {self.max}"
+            self.fail(f"{value!r} is not {self.what} ({allowed}).", param, ctx)
+
+
+def _click_type(base: Any, metadata: Sequence[Any], what: str = "a whole number") -> Any:
     if base is not int:
         return str
     # Our declarations bound integers with integers (Field(ge=1, le=500)).
@@ -79,7 +99,7 @@ def _click_type(base: Any, metadata: Sequence[Any]) -> Any:
     high: int | None = next((cast(int, item.le) for item in _bounds(metadata) if isinstance(item, Le)), None)
     highs = [item.func.limit for item in metadata if isinstance(item, AfterValidator) and isinstance(item.func, AtMost)]
     highs += [high] if high is not None else []
-    return click.IntRange(low, min(highs) if highs else None)
+    return WholeNumber(low, min(highs) if highs else None, what)
 
 
 def _bounds(metadata: Sequence[Any]) -> list[Any]:

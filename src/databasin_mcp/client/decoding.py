@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from ..errors import BadResponseError, UpstreamRefusedError, sentence
+from ..errors import BadResponseError, NotTheApiError, UpstreamRefusedError, sentence
 from ..models import APIRecord, RecordList, SkippedRecord
 from ..params import MAX_ID
 from ..redact import mask_text, remembered_secrets, scrub
@@ -42,6 +42,10 @@ def success_body(raw: bytes, status: int, known_secrets: list[str], *, writes: b
     `writes`: the request is a change, so a body saying it failed is a refusal whatever else it holds.
     `failure_is_answer`: a body saying it failed is what was asked for (a connection test that failed).
     """
+    if not writes and is_web_page(raw):
+        # A read answered by a web page: the URL is the web app's. (A write answered so is left to
+        # decode_json's "not valid JSON": it may have been done, and the caller must be told so.)
+        raise not_the_api(status)
     data = decode_json(raw, status, known_secrets)
     # Secrets leaked earlier are searched for in records and messages, not in every
     # string of a long listing (that would cost a scan per secret per string).
@@ -103,6 +107,21 @@ def repair_grouped_numbers(text: str) -> str:
         position = literal.end()
     pieces.append(_GROUPED_NUMBER.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), text[position:]))
     return "".join(pieces)
+
+
+def is_web_page(raw: bytes) -> bool:
+    """An HTML document: what a web app (or a proxy's error page) answers where the API would answer JSON."""
+    start = raw[:512].lstrip().lower()
+    return start.startswith((b"<!doctype html", b"<html"))
+
+
+def not_the_api(status: int) -> NotTheApiError:
+    return NotTheApiError(
+        f"The Databasin API URL answered {status} with a web page (HTML), not the API's JSON: DATABASIN_API_URL "
+        "probably points at the web app or a proxy. Set it to the API's base URL (where /api/ping answers JSON); "
+        "'databasin-mcp doctor' checks it.",
+        status_code=status,
+    )
 
 
 def decode_json(raw: bytes, status: int, known_secrets: list[str]) -> Any:

@@ -24,7 +24,7 @@ from ..errors import (
     sentence,
     status_error_class,
 )
-from .decoding import error_text
+from .decoding import error_text, is_web_page, not_the_api
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -34,6 +34,8 @@ def status_error(status: int, raw: bytes, known_secrets: list[str]) -> APIStatus
     """A 4xx or 5xx answer: the status, and the API's own message or a short excerpt of the body."""
     import httpx
 
+    if status == 404 and is_web_page(raw):
+        return not_the_api(status)
     upstream, excerpt = error_text(raw, known_secrets)
     reason = httpx.codes.get_reason_phrase(status) or "Error"
     if upstream:

@@ -25,7 +25,7 @@ class Actions:
         result = await self.services.client.test_connector(connector_id)
         outcome = "passed" if result.success else "FAILED"
         line = f"Connector {connector_id} test {outcome}: {plain(result.message or result.status or 'no message')}"
-        if result.error and result.error.casefold() not in line.casefold():
+        if result.error and not _said_already(result.error, line):
             line += f" ({plain(result.error)})"  # unless the message already said it
         duration = (result.details or {}).get("testDuration")
         if result.success and duration and not details:
@@ -72,7 +72,18 @@ class Actions:
             raise failure
         counts = {"catalogs": result.catalogCount, "schemas": result.schemaCount, "tables": result.tableCount}
         known = ", ".join(counted(n, noun) for noun, n in counts.items() if n is not None)
-        text = f"Refreshed metadata of connector {connector_id}: {known or 'no counts returned'}."
-        if result.message and "refresh" not in result.message.lower():
-            text += f" {plain(result.message)}"
+        # The API's own words, not ours: it may say the refresh finished or only that it started
+        # ("Metadata refresh initiated"), and the text must not claim more than the data (issue 16 #12).
+        said = f" The API says: {plain(result.message).rstrip('.')}." if result.message else ""
+        text = f"Metadata refresh of connector {connector_id}: {known or 'no counts returned'}.{said}"
         return Answer(text, {"connector_id": connector_id, **counts, "message": result.message})
+
+
+_FILLER = frozenset({"a", "an", "the", "is", "are", "was", "be", "to", "of", "for", "connection", "test"})
+
+
+def _said_already(error: str, line: str) -> bool:
+    """Whether every word of `error` is in `line` already ("Connector inactive" after "connector is inactive")."""
+    words = {word.strip(".,:;()'\"").casefold() for word in error.split()} - _FILLER
+    said = {word.strip(".,:;()'\"").casefold() for word in line.split()}
+    return words <= said

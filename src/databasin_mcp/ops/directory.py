@@ -66,6 +66,7 @@ class Directory:
         everyone = f"{s.words.call('list_projects')} without {s.words.argument('list_projects', 'institution_id')}"
         return listing(
             noun="projects",
+            shown_as=PROJECT_CELLS,
             rows=rows,
             fields=PROJECT_FIELDS_NAMED if named else PROJECT_FIELDS,
             left_out=(),
@@ -167,14 +168,29 @@ class Directory:
 
 
 def _project_row(project: str, members: list[Connector], named: Project | None) -> dict[str, Any]:
-    institutions = sorted({str(c.institutionID) for c in members if c.institutionID is not None})
+    """A project's row: the institution as the API types it (a list where connectors disagree), and the
+    connector count of each type, largest first."""
+    institutions = list(dict.fromkeys(c.institutionID for c in members if c.institutionID is not None))
     if not institutions and named is not None and named.institutionID is not None:
-        institutions = [str(named.institutionID)]
+        institutions = [named.institutionID]
     types = Counter(c.connectorType or "?" for c in members)
     return {
         "project_id": project,
         "name": named.name if named else None,
-        "institution_id": ";".join(institutions),
+        "institution_id": institutions[0] if len(institutions) == 1 else (institutions or None),
         "connectors": len(members),
-        "types": " ".join(f"{name}:{count}" for name, count in types.most_common()),
+        "types": dict(types.most_common()),
     }
+
+
+def _semicolons(value: Any) -> Any:
+    return ";".join(map(str, value)) if isinstance(value, list) else value
+
+
+def _counts(value: Any) -> Any:
+    return " ".join(f"{name}:{count}" for name, count in value.items()) if isinstance(value, dict) else value
+
+
+# How the text shows a project's institutions and type counts: compact ("1;3", "RDBMS:3 S3:2"); the data
+# keeps them as the API types them and as an object, for scripts.
+PROJECT_CELLS = {"institution_id": _semicolons, "types": _counts}

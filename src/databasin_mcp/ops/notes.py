@@ -105,10 +105,10 @@ def primary_key_note(columns: Sequence[Mapping[str, Any]]) -> str:
 
 
 def defaults_used(**names: str | None) -> str:
-    """'default catalog and schema' for the names left to the API: the count is then of its default,
-    not of the whole connector (a metadata refresh counts everything)."""
+    """ "the API's default catalog and schema" for the names left to the API: the count is then of what the
+    API chose, not of the whole connector (a metadata refresh counts everything)."""
     missing = [name for name, given in names.items() if not given]
-    return f"default {' and '.join(missing)}" if missing else ""
+    return f"the API's default {' and '.join(missing)}" if missing else ""
 
 
 def describe_filters(say: Phrasing, **filters: Any) -> str:

@@ -156,12 +156,15 @@ class ConnectorWrites:
             if existing:
                 found = existing[0]
                 self._unanswered_creates.forget(pending_key)
-                return Answer(
+                answer = Answer(
                     f"Not created: {plain(project)} already has connector {found.connectorID} named "
                     f"{found.connectorName!r} ({plain(found.connectorType)}). "
                     f"{_use_or_duplicate(words, found.connectorID)}",
                     {"created": False, "connector_id": found.connectorID, "duplicate": True},
                 )
+                # The test asked for is of the connector the name means, whichever call made it: a re-run of
+                # a create with a test answers the same as the first run (issue 16 #7).
+                return await self._with_test(answer, found.connectorID) if test else answer
             if (waited := self._unanswered_creates.waited(pending_key)) is not None:
                 return Answer(
                     f"Not created: a create of {name!r} in {plain(project)} got no answer {waited:.0f} s ago and may "
@@ -196,12 +199,13 @@ class ConnectorWrites:
                 f"It is the first connector in {plain(project)}: if that is unexpected, "
                 f"check the ID with {words.call('list_projects')}."
             )
-        data: dict[str, Any] = {"created": True, "connector_id": new_id}
-        if test:
-            test_answer = await self._test_after_create(new_id)
-            lines.append(test_answer.text)
-            data["test"] = test_answer.data
-        return Answer("\n".join(lines), data)
+        answer = Answer("\n".join(lines), {"created": True, "connector_id": new_id})
+        return await self._with_test(answer, new_id) if test else answer
+
+    async def _with_test(self, answer: Answer, connector_id: int) -> Answer:
+        """`answer` followed by a test of the connector's connection (which may fail without undoing it)."""
+        tested = await self._test_after_create(connector_id)
+        return Answer(f"{answer.text}\n{tested.text}", {**answer.data, "test": tested.data})
 
     async def _check_project(self, project: str, institution_id: int, members: list[Connector]) -> None:
         """Refuse a create that would land in the wrong place: a project of another institution, a

@@ -19,7 +19,7 @@ import anyio
 import uvicorn
 from starlette.applications import Starlette
 
-from ..flags import parse_flags
+from ..flags import FlagParser, parse_flags
 from .app import build_sandbox
 from .config import DIALECTS, SandboxConfig
 from .state import SandboxState
@@ -119,9 +119,7 @@ def _url(host: str, port: int) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     defaults = SandboxConfig()
-    parser = argparse.ArgumentParser(
-        prog="databasin-mcp sandbox", description="Run a local Databasin-compatible connector API."
-    )
+    parser = FlagParser(prog="databasin-mcp sandbox", description="Run a local Databasin-compatible connector API.")
     add = parser.add_argument
     add("--host", default=defaults.host, help="address to listen on (default: %(default)s)")
     add("--port", type=int, default=defaults.port, help="port; 0 picks a free one (default: %(default)s)")
