@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # the tests themselves at pinned versions into this folder, once; never committed.
 export DATABASIN_INTEROP_NODE_DIR := $(CURDIR)/.cache/interop-node
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench mcpb clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks mcpb
+	$(BIN)/ruff format --check src tests benchmarks mcpb
 	$(BIN)/mypy
 
 # The recording's second agent framework is only needed here, not by `make test`.
@@ -37,6 +37,10 @@ $(RECORDING_STAMP): $(STAMP)
 
 bench: $(RECORDING_STAMP)
 	$(BIN)/python -m benchmarks
+
+# The MCP Bundle for Claude Desktop, into dist/ (needs node: the official MCPB tool runs with npx).
+mcpb: $(STAMP)
+	$(BIN)/python mcpb/build.py --out dist
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -13,7 +13,7 @@ import pytest
 import respx
 
 from databasin_mcp.client import DatabasinClient
-from databasin_mcp.config import Settings, TokenSource
+from databasin_mcp.config import Settings
 from databasin_mcp.errors import (
     AuthenticationError,
     BadRequestError,
@@ -27,6 +27,7 @@ from databasin_mcp.errors import (
     UpstreamTimeoutError,
 )
 from databasin_mcp.models import ConnectorChanges, SkippedRecord, skipped_of
+from databasin_mcp.tokens import TokenSource
 
 from .reference import CREATE_BODY
 

@@ -25,7 +25,7 @@ from mcp import Client
 
 from databasin_mcp.client import DatabasinClient
 from databasin_mcp.client.retry import header_number, rate_limit_info, rate_limit_wait
-from databasin_mcp.config import Settings, TokenSource
+from databasin_mcp.config import Settings
 from databasin_mcp.errors import (
     AuthenticationError,
     BadResponseError,
@@ -38,6 +38,7 @@ from databasin_mcp.errors import (
     UpstreamTimeoutError,
 )
 from databasin_mcp.models import ConnectorChanges
+from databasin_mcp.tokens import TokenSource
 
 from .conftest import ServerFactory
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from databasin_mcp.config import DEFAULT_API_URL, clean_token, load_settings, token_problem
+from databasin_mcp.config import DEFAULT_API_URL, load_settings
+from databasin_mcp.tokens import clean_token, token_problem
 
 
 def test_defaults_need_no_configuration() -> None:

@@ -138,8 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as error:
         print(f"databasin-mcp: invalid configuration: {settings_problems(error)}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
     try:
+        configure_logging(settings.log_level, log_format=settings.log_format, log_file=settings.log_file)
         preflight(settings)
     except ConfigurationError as error:
         print(f"databasin-mcp: {error}", file=sys.stderr)

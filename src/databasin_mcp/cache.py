@@ -25,6 +25,8 @@ from typing import Any, NamedTuple, TypeVar
 import anyio
 from pydantic import BaseModel
 
+from .telemetry import NO_TELEMETRY, Telemetry
+
 T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
@@ -48,8 +50,10 @@ class ListingCache:
         max_entries: int = 64,
         max_bytes: int = DEFAULT_MAX_BYTES,
         clock: Callable[[], float] = time.monotonic,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self.ttl = ttl
+        self.telemetry = telemetry
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._clock = clock
@@ -68,7 +72,17 @@ class ListingCache:
         return self._bytes
 
     def peek(self, key: Hashable) -> Any | None:
-        """The fresh value for a key, or None (never fetches). Drops every expired entry on the way."""
+        """The fresh value for a key, or None (never fetches). Drops every expired entry on the way.
+
+        A value found counts as a cache hit; none found counts nothing (the caller fetches elsewhere, and
+        get_or_fetch counts that).
+        """
+        value = self._fresh(key)
+        if value is not None:
+            self.telemetry.cache_lookup(hit=True)
+        return value
+
+    def _fresh(self, key: Hashable) -> Any | None:
         self._drop_expired()
         entry = self._entries.get(key)
         if entry is None:
@@ -80,13 +94,15 @@ class ListingCache:
         """The cached value, or fetch it once (concurrent callers wait for that one fetch)."""
         if self.ttl <= 0:
             return await fetch()
-        cached = self.peek(key)
+        cached = self._fresh(key)
         if cached is not None:
+            self.telemetry.cache_lookup(hit=True)
             return cached  # type: ignore[no-any-return]
         lock = self._locks.setdefault(key, anyio.Lock())
         try:
             async with lock:
-                cached = self.peek(key)  # filled by the caller we waited for
+                cached = self._fresh(key)  # filled by the caller we waited for
+                self.telemetry.cache_lookup(hit=cached is not None)
                 if cached is not None:
                     return cached  # type: ignore[no-any-return]
                 generation = self._generation

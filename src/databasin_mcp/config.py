@@ -8,21 +8,15 @@ passed to `Settings(...)` as keyword arguments.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .errors import InvalidTokenError
+from .tokens import TOKEN_ENV, TOKEN_FILE_ENV, TOKEN_FILE_FLAG, TokenSource
 
 DEFAULT_API_URL = "http://localhost:9000"
-TOKEN_ENV = "DATABASIN_TOKEN"
-TOKEN_FILE_ENV = "DATABASIN_TOKEN_FILE"
-TOKEN_FILE_FLAG = "--token-file"
-# A JWT is a few KB; a file larger than this is not a token file (and is not read into memory).
-MAX_TOKEN_FILE_BYTES = 64 * 1024
 # An HTTP auth token shorter than this is refused: it reads like a password someone chose ("changeme").
 MIN_AUTH_TOKEN_LENGTH = 16
 # The MCP SDK's sealing of request state (AES-256-GCM, HKDF) wants at least 32 bytes of secret.
@@ -212,6 +206,17 @@ class Settings(BaseSettings):
         validation_alias="DATABASIN_LOG_LEVEL",
         description="DEBUG, INFO, WARNING or ERROR; logs go to stderr",
     )
+    # json: one JSON object per line, for log collectors. The file: for MCP clients that hide a server's stderr.
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        validation_alias="DATABASIN_LOG_FORMAT",
+        description="text, or json: one JSON object per line (time, level, logger, message, audit)",
+    )
+    log_file: Path | None = Field(
+        None,
+        validation_alias="DATABASIN_LOG_FILE",
+        description="also append the log to this file (created readable by its owner only)",
+    )
 
     @field_validator("api_url")
     @classmethod
@@ -254,6 +259,11 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
 
+    @field_validator("log_file", mode="before")
+    @classmethod
+    def _blank_path_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     def token_source(self) -> TokenSource:
         """Where this configuration says the API token comes from."""
         return TokenSource(
@@ -292,130 +302,6 @@ def api_base(url: str) -> str:
     would go to /api/api/... and every answer would read as "not found"."""
     url = url.strip().rstrip("/")
     return url[: -len("/api")] if url.lower().endswith("/api") and url.count("/") > 2 else url
-
-
-@dataclass(frozen=True)
-class TokenRead:
-    """A token and a description of where it came from (never the token itself)."""
-
-    value: str = field(repr=False)
-    source: str
-
-
-@dataclass(frozen=True)
-class TokenSource:
-    """The lookup chain for the API token, re-readable so a rotated file is picked up.
-
-    Order: the DATABASIN_TOKEN variable; the file named by DATABASIN_TOKEN_FILE; `.token` in the
-    working directory (the API reference's convention); and `~/.databasin/.token` (where the vendor's
-    own command-line client keeps it). A file named by --token-file comes first: flags win.
-    """
-
-    env_token: str | None
-    explicit_file: Path | None
-    cwd: Path
-    home: Path
-    file_named_by: str = TOKEN_FILE_ENV  # --token-file or DATABASIN_TOKEN_FILE: what errors name
-
-    def candidate_files(self) -> list[Path]:
-        if self.explicit_file is not None:
-            # An explicit file is a promise: do not silently fall back to another one.
-            return [self.explicit_file]
-        return [self.cwd / ".token", self.home / ".databasin" / ".token"]
-
-    def read(self) -> TokenRead | None:
-        """The current token, or None when no source has one. Re-reads files every call.
-
-        Raises InvalidTokenError when the first source that has a token holds one that cannot be sent
-        (nothing is cached, so fixing the source works on the next call).
-        """
-        if self.file_named_by == TOKEN_FILE_FLAG:
-            return self._from_files()  # --token-file wins over DATABASIN_TOKEN, and promises that file
-        env_token = clean_token(self.env_token or "")
-        if env_token:
-            where = f"the {TOKEN_ENV} environment variable"
-            _check_token(env_token, where, f"Set {TOKEN_ENV} to the token alone.")
-            return TokenRead(env_token, where)
-        return self._from_files()
-
-    def _from_files(self) -> TokenRead | None:
-        for path in self.candidate_files():
-            where = f"the token file {path}"
-            value = _read_token_file(path, where)
-            if value:
-                _check_token(value, where, _FILE_FIX)
-                return TokenRead(value, where)
-        return None
-
-    def where_looked(self) -> str:
-        """One sentence for the 'no token' error: every place that was searched, and where to put one."""
-        files = " and ".join(str(p) for p in self.candidate_files())
-        if self.explicit_file is not None:
-            return f"No Databasin API token found: {self.file_named_by} points to {files}, which is missing or empty."
-        # ~/.databasin/.token works wherever a client starts the server (Claude Desktop starts it in /).
-        suggested = self.home / ".databasin" / ".token"
-        return (
-            f"No Databasin API token found: {TOKEN_ENV} is not set and there is no token in {files}. "
-            f"Set {TOKEN_ENV}, or save the token to {suggested}."
-        )
-
-
-_FILE_FIX = "Put the token alone on one line in that file; it is read again on the next call."
-_BOMS = {b"\xef\xbb\xbf": "utf-8", b"\xff\xfe": "utf-16-le", b"\xfe\xff": "utf-16-be"}
-
-
-def clean_token(text: str) -> str:
-    """The token without what editors add around it: a byte-order mark, spaces, CR/LF line ends."""
-    return text.strip().lstrip("\ufeff").strip()
-
-
-def token_problem(value: str) -> str | None:
-    """Why `value` cannot be sent in an `Authorization: Bearer` header, or None. Never quotes the value."""
-    if any(char in "\r\n" for char in value):
-        return "it has a line break inside"
-    if " " in value:
-        return "it has a space inside"
-    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in value):
-        return "it has a control character inside"
-    if not value.isascii():
-        return "it has a character that is not ASCII"
-    return None
-
-
-def _check_token(value: str, where: str, fix: str) -> None:
-    problem = token_problem(value)
-    if problem is not None:
-        raise _unusable(where, problem, fix)
-
-
-def _unusable(where: str, problem: str, fix: str = _FILE_FIX) -> InvalidTokenError:
-    return InvalidTokenError(f"The Databasin API token in {where} cannot be sent: {problem}. Nothing was sent. {fix}")
-
-
-def _read_token_file(path: Path, where: str) -> str | None:
-    """The cleaned text of a token file; None when it is missing or empty.
-
-    Only a regular file is opened (reading a pipe could wait for ever) and only its first 64 KB.
-    A byte-order mark picks the encoding (Windows Notepad writes UTF-8 or UTF-16 with one).
-    """
-    path = path.expanduser()
-    if not path.exists():
-        return None
-    if not path.is_file():
-        raise _unusable(where, "it is not a regular file")
-    try:
-        with path.open("rb") as file:
-            raw = file.read(MAX_TOKEN_FILE_BYTES + 1)
-    except OSError as error:
-        raise _unusable(where, f"the file cannot be read ({type(error).__name__})") from None
-    if len(raw) > MAX_TOKEN_FILE_BYTES:
-        raise _unusable(where, f"the file is larger than {MAX_TOKEN_FILE_BYTES // 1024} KB")
-    bom = next((mark for mark in _BOMS if raw.startswith(mark)), b"")
-    try:
-        text = raw[len(bom) :].decode(_BOMS.get(bom, "utf-8"))
-    except UnicodeDecodeError:
-        raise _unusable(where, "the file is not UTF-8 text") from None
-    return clean_token(text) or None
 
 
 def validation_problems(error: ValidationError, renamed: Mapping[str, str] | None = None) -> str:

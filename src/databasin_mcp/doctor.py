@@ -26,7 +26,7 @@ import httpx
 from pydantic import ValidationError
 
 from .client import DatabasinClient
-from .config import TOKEN_FILE_ENV, Settings, TokenRead, load_settings, settings_problems
+from .config import Settings, load_settings, settings_problems
 from .errors import (
     AuthenticationError,
     DatabasinError,
@@ -38,6 +38,7 @@ from .errors import (
     clause,
 )
 from .flags import FlagParser, parse_flags
+from .tokens import TOKEN_FILE_ENV, TokenRead
 
 logger = logging.getLogger(__name__)
 

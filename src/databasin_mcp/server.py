@@ -14,14 +14,15 @@ from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata
 from mcp_types import CallToolResult, InputRequiredResult, TextContent, ToolAnnotations
 from pydantic import ValidationError
 
-from . import __version__
+from . import __version__, audit
 from .cache import ListingCache
 from .client import DatabasinClient
 from .config import Settings
 from .errors import ConfigurationError
 from .ops import Operations
 from .person import Person
-from .specs import GROUPS, TOOL_NAMES, TOOLS, ToolSpec
+from .specs import BY_NAME, GROUPS, TOOL_NAMES, TOOLS, ToolSpec
+from .telemetry import NO_TELEMETRY, Telemetry, measured
 from .tools import error_result, tool_function
 from .untrusted import holds_surrogate, one_line, printable_lines, surrogates_replaced
 
@@ -52,7 +53,15 @@ UNSERVED_METHODS = (
 class DatabasinServer(MCPServer[Operations]):
     """MCPServer whose argument errors name the argument and the fix, and never echo values."""
 
-    def __init__(self, *args: Any, operations: Operations, person: Person, tools: list[Tool], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        operations: Operations,
+        person: Person,
+        tools: list[Tool],
+        telemetry: Telemetry = NO_TELEMETRY,
+        **kwargs: Any,
+    ) -> None:
         # No subscriptions/listen: the tool list never changes while the server runs.
         super().__init__(*args, tools=tools, subscriptions=False, **kwargs)
         # Declare only what is served. MCPServer always answers resources/* and prompts/* (empty), so it
@@ -64,36 +73,58 @@ class DatabasinServer(MCPServer[Operations]):
             handlers.pop(method, None)
         self.operations = operations
         self.person = person  # its password pages: serving.py mounts them on the HTTP app
+        self.telemetry = telemetry
         self.arguments_by_tool = {tool.name: frozenset(tool.parameters.get("properties", {})) for tool in tools}
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Operations, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
-        result = await self._call_tool(name, arguments, context)
+        # Counted under a tool's own name only: a name a caller made up must not become a metrics series.
+        with measured(self.telemetry, name if name in BY_NAME else "unknown") as call:
+            result = await self._call_tool(name, arguments, context)
+            call.failed = isinstance(result, CallToolResult) and result.is_error
         # The last guard before the writer: whatever a tool answered, it can be written, as the lines it means.
         return writable(result) if isinstance(result, CallToolResult) else result
+
+    def _refuse(
+        self, name: str, arguments: dict[str, Any], context: Context[Operations, Any] | None, reason: str, text: str
+    ) -> CallToolResult:
+        """The error answer for a call that was not run; a write's refusal is recorded (audit.py)."""
+        spec = BY_NAME.get(name)
+        if spec is not None and spec.writes:
+            audit.record(audit.refused(name, arguments, reason, audit.caller_of(context)))
+        return error_result(text)
 
     async def _call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Operations, Any] | None
     ) -> CallToolResult | InputRequiredResult:
         allowed = self.arguments_by_tool.get(name)
         if allowed is None:
-            return error_result(f"Unknown tool: {one_line(name)}")
+            reason = "read_only" if self.operations.settings.read_only else "not_offered"
+            return self._refuse(name, arguments, context, reason, f"Unknown tool: {one_line(name)}")
         unknown = sorted(set(arguments) - allowed)
         if unknown:
             # A typo (projectId) must not be silently ignored: the call would do something else.
-            return error_result(
+            return self._refuse(
+                name,
+                arguments,
+                context,
+                "invalid_arguments",
                 f"Unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(map(one_line, unknown))} "
-                f"for {name}; it takes: {', '.join(sorted(allowed))}."
+                f"for {name}; it takes: {', '.join(sorted(allowed))}.",
             )
         # Half a UTF-16 pair cannot be sent to the API (nor written back): refused, naming the argument.
         unencodable = [argument for argument, value in arguments.items() if holds_surrogate(value)]
         if unencodable:
             several = len(unencodable) > 1
-            return error_result(
+            return self._refuse(
+                name,
+                arguments,
+                context,
+                "invalid_arguments",
                 f"Invalid argument{'s' if several else ''}: {', '.join(unencodable)} "
                 f"{'are' if several else 'is'} not valid Unicode: {'each holds' if several else 'it holds'} a lone "
-                "surrogate (half of a UTF-16 pair, such as \\ud83d); send whole characters. Fix and call again."
+                "surrogate (half of a UTF-16 pair, such as \\ud83d); send whole characters. Fix and call again.",
             )
         try:
             return await super().call_tool(name, arguments, context)
@@ -105,7 +136,8 @@ class DatabasinServer(MCPServer[Operations]):
             )
         except ToolError as error:
             if isinstance(error.__cause__, ValidationError):
-                return error_result(describe_invalid_arguments(error.__cause__))
+                text = describe_invalid_arguments(error.__cause__)
+                return self._refuse(name, arguments, context, "invalid_arguments", text)
             raise
 
 
@@ -257,9 +289,19 @@ def create_server(
     transport: httpx.AsyncBaseTransport | None = None,
     tools: Sequence[ToolSpec] | None = None,
 ) -> DatabasinServer:
-    """The app factory: one API client and one cache for the process, the selected tools."""
-    client = DatabasinClient(settings, transport=transport)
-    operations = Operations(client, settings, ListingCache(settings.cache_ttl, max_bytes=settings.cache_max_bytes))
+    """The app factory: one API client and one cache for the process, the selected tools.
+
+    An HTTP server counts its work for /metrics; over stdio nothing is counted and no metrics library loaded.
+    """
+    specs = tools if tools is not None else select_tools(settings)
+    telemetry = NO_TELEMETRY
+    if settings.transport != "stdio":
+        from .metrics import PrometheusMetrics
+
+        telemetry = PrometheusMetrics(spec.name for spec in specs)
+    client = DatabasinClient(settings, transport=transport, telemetry=telemetry)
+    cache = ListingCache(settings.cache_ttl, max_bytes=settings.cache_max_bytes, telemetry=telemetry)
+    operations = Operations(client, settings, cache)
     person = Person.for_server(settings)
     users = 0
 
@@ -278,7 +320,6 @@ def create_server(
             if users == 0:
                 await client.aclose()
 
-    specs = tools if tools is not None else select_tools(settings)
     key = settings.request_state_key
     return DatabasinServer(
         "databasin",
@@ -292,4 +333,5 @@ def create_server(
         # The state of a question to the person, sealed by the SDK: under a key of this process unless one is
         # configured, which several workers must share (a 2026-07-28 retry may reach another worker).
         request_state_security=None if key is None else RequestStateSecurity(keys=[key.get_secret_value()]),
+        telemetry=telemetry,
     )

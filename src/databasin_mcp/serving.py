@@ -17,6 +17,7 @@ from .config import Settings, load_settings
 from .credentials import with_page
 from .errors import ConfigurationError
 from .http_guards import BearerAuth, BodyDeadline, NoEchoedInput, RefuseForeignHosts
+from .http_probes import HealthEndpoints, MetricsEndpoint, Readiness
 from .http_protocol import CappedListener, ConnectionLimits, GuardedH11Protocol, fit_to_descriptors
 from .http_shutdown import RedundantShutdownWarnings, ShutdownGuard
 from .log import configure_logging
@@ -119,7 +120,7 @@ def app_from_environment() -> ASGIApp:
     headers are accepted and whether an auth token is required).
     """
     settings = load_settings(transport="streamable-http")
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format, log_file=settings.log_file)
     check_http_exposure(settings)
     return http_app(create_server(settings), settings)
 
@@ -129,6 +130,8 @@ def http_app(server: DatabasinServer, settings: Settings) -> ShutdownGuard:
 
     The password page (credentials/) is a path of the same app, behind the same Host and Origin checks but not
     the bearer token: the person's browser has none; the page's unguessable one-time address lets it in.
+
+    Beside the MCP endpoint: /metrics (behind the token) and /healthz, /readyz (before it), see http_probes.py.
     """
     security = transport_security(settings)
     app: ASGIApp
@@ -144,8 +147,13 @@ def http_app(server: DatabasinServer, settings: Settings) -> ShutdownGuard:
             transport_security=security,
             host=settings.host,
         )
+    from .metrics import PrometheusMetrics
+
+    if isinstance(server.telemetry, PrometheusMetrics):
+        app = MetricsEndpoint(app, server.telemetry, security)
     if settings.auth_token is not None:
         app = BearerAuth(app, settings.auth_token.get_secret_value())
+    app = HealthEndpoints(app, Readiness(settings, server.telemetry), security)
     app = with_page(app, RefuseForeignHosts(server.person.credentials.page, security))
     guard = ShutdownGuard(BodyDeadline(NoEchoedInput(app), settings.body_timeout))
     logging.getLogger("mcp.shared.jsonrpc_dispatcher").addFilter(RedundantShutdownWarnings(guard))

@@ -44,6 +44,8 @@ class Answer:
 
     text: str
     data: dict[str, Any] = field(default_factory=dict)
+    # What a write was about beyond `data` (the connector's name and project), for the audit log only.
+    about: dict[str, Any] = field(default_factory=dict)
 
     def structured(self) -> dict[str, Any]:
         """The data with what the text says beyond it, so that either block alone carries the same facts.

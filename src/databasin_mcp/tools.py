@@ -19,6 +19,7 @@ from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, InputRequiredResult, TextContent
 from pydantic import BaseModel
 
+from . import audit
 from .errors import DatabasinError
 from .ops import Operations
 from .ops.base import INJECTED
@@ -116,14 +117,25 @@ async def run(
             await ctx.report_progress(elapsed, None, message)
 
         supplied["progress"] = progress
+    # Every write is recorded, whatever happens to it (audit.py); None for a read.
+    caller = audit.caller_of(ctx) if spec.writes else None
     try:
         prepared = await person.prepare(ctx, spec, dict(arguments), ops)
         if isinstance(prepared, InputRequiredResult):
             return prepared
         answer = prepared if isinstance(prepared, Answer) else await ops.bind(spec.operation)(**prepared, **supplied)
     except DatabasinError as error:
+        if caller is not None:
+            audit.record(audit.failed(spec.name, arguments, error, ops.settings.project, caller))
         logger.info("%s failed: %s", spec.name, type(error).__name__)
         return error_result(explain(error, spec, arguments, AGENT_WORDS).text)
+    except BaseException as error:  # a crash or a cancellation: the write may or may not have been made
+        if caller is not None:
+            audit.record(audit.failed(spec.name, arguments, error, ops.settings.project, caller))
+        raise
+    if caller is not None:
+        facts = {**answer.about, **answer.data}
+        audit.record(audit.answered(spec.name, arguments, facts, ops.settings.project, caller))
     # structuredContent only for programs that asked for it: a client that has it forwards it to the
     # model instead of the text (Claude Code does), at 1.4-2.4x the tokens (benchmarks/recording).
     structured = answer.structured() if ops.settings.structured_output else None

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -38,9 +40,9 @@ def text(result: CallToolResult) -> str:
 
 
 @asynccontextmanager
-async def connect(sandbox: Sandbox, transport: str, *args: str) -> AsyncIterator[Client]:
+async def connect(sandbox: Sandbox, transport: str, *args: str, **settings: str) -> AsyncIterator[Client]:
     """An MCP client session with a fresh databasin-mcp process on `transport`."""
-    env = sandbox.env(DATABASIN_RETRY_BACKOFF="0.05")
+    env = sandbox.env(DATABASIN_RETRY_BACKOFF="0.05", **settings)
     if transport == "stdio":
         async with Client(stdio_server(env, *args), mode="legacy") as client:
             yield client
@@ -68,9 +70,12 @@ TRANSPORTS = [
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
-async def test_create_update_test_delete_round_trip(sandbox: Sandbox, transport: tuple[str, ...]) -> None:
+async def test_create_update_test_delete_round_trip(
+    sandbox: Sandbox, transport: tuple[str, ...], tmp_path: Path
+) -> None:
     name = f"E2E {'-'.join(transport)} Postgres"
-    async with connect(sandbox, *transport) as client:
+    log_file = tmp_path / "server.log"
+    async with connect(sandbox, *transport, DATABASIN_LOG_FILE=str(log_file), DATABASIN_LOG_FORMAT="json") as client:
         created = await call(
             client,
             "create_connector",
@@ -110,6 +115,26 @@ async def test_create_update_test_delete_round_trip(sandbox: Sandbox, transport:
     writes = [(r["method"], r["path"]) for r in log if r["path"].startswith(f"/api/connector/{connector_id}")]
     assert writes.count(("DELETE", f"/api/connector/{connector_id}")) == 1
     assert writes.count(("PUT", f"/api/connector/{connector_id}")) == 1
+
+    # One audit line for each write, in the log file (the server has stopped: everything is written).
+    written = log_file.read_text(encoding="utf-8")
+    entries = [json.loads(line) for line in written.splitlines()]
+    audit = [entry["audit"] for entry in entries if entry["logger"] == "databasin_mcp.audit"]
+    assert [(a["tool"], a["outcome"], a.get("reason"), a.get("connector_id")) for a in audit] == [
+        ("create_connector", "ok", None, connector_id),
+        ("update_connector", "ok", None, connector_id),
+        ("delete_connector", "no_change", "not_confirmed", connector_id),
+        ("delete_connector", "ok", None, connector_id),
+    ]
+    assert {a["project"] for a in audit} == {PROJECT_95}
+    assert [a["connector_name"] for a in audit] == [name, name, f"{name} v2", f"{name} v2"]
+    assert all(a["client"].startswith("mcp/") for a in audit)
+    if transport[0] != "stdio":
+        assert {a["peer"] for a in audit} == {"127.0.0.1"}
+    if transport == ("sse",):
+        assert len({a["session"] for a in audit}) == 1  # one session, named by a digest of its ID
+    assert "e2e-pa55word" not in written
+    assert sandbox.token not in written
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)

@@ -119,9 +119,11 @@ async def test_no_secret_reaches_an_agent_or_the_log(leaky: Sandbox, tmp_path: P
     updated_password = f"Upd@te/{uuid.uuid4().hex[:10]}#"
     token_file = tmp_path / "token"
     write_token(token_file, leaky.token)
+    log_file = tmp_path / "server.log"  # DATABASIN_LOG_FILE: the same log again, audit lines included
     env = clean_env(
         DATABASIN_API_URL=leaky.url,
         DATABASIN_TOKEN_FILE=str(token_file),
+        DATABASIN_LOG_FILE=str(log_file),
         DATABASIN_LOG_LEVEL="DEBUG",
         DATABASIN_RETRY_BACKOFF="0.01",
         DATABASIN_CACHE_TTL="0",
@@ -196,6 +198,19 @@ async def test_no_secret_reaches_an_agent_or_the_log(leaky: Sandbox, tmp_path: P
     assert " DEBUG " in log  # the scan below read a real DEBUG log
     assert "Traceback" not in log
     assert_clean(log, secrets, "the server's stderr")
+    # The scan read an audit line for every write, each naming the connector the passwords were sent for.
+    audited = [line.split(" databasin_mcp.audit: ", 1)[1] for line in log.splitlines() if "databasin_mcp.audit" in line]
+    assert [" ".join(line.split()[1:3]) for line in audited] == [
+        "tool=create_connector outcome=ok",
+        "tool=update_connector outcome=ok",
+        "tool=refresh_connector_metadata outcome=ok",
+        "tool=delete_connector outcome=no_change",
+        "tool=delete_connector outcome=ok",
+    ]
+    assert all(f"connector_id={new_id} " in line for line in audited)
+    written = log_file.read_text(encoding="utf-8")
+    assert len([line for line in written.splitlines() if "databasin_mcp.audit" in line]) == len(audited)
+    assert_clean(written, secrets, "DATABASIN_LOG_FILE")
 
 
 # --- 2. more shapes, in process ------------------------------------------------------------------------------

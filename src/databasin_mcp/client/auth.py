@@ -12,9 +12,9 @@ re-read, and an `Auth` subclass needs httpx imported at start-up, which tools/li
 
 from __future__ import annotations
 
-from ..config import TokenRead, TokenSource
 from ..errors import MissingTokenError
 from ..redact import remember_secret
+from ..tokens import TokenRead, TokenSource
 
 # Stands in for the token on the few routes that need none (ping).
 NO_TOKEN = TokenRead(value="", source="no token")

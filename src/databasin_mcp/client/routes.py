@@ -16,6 +16,7 @@ family the backend serves and which optional routes it lacks.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -142,3 +143,27 @@ class RouteFamilies:
         except NotFoundError:
             self._missing.add(route)
             return False, None
+
+
+_CONNECTOR_ROUTE = re.compile(r"/api/connector/\d+(?:/(test|refresh|catalogs|schemas|tables|columns))?")
+_V2_ROUTE = re.compile(r"/api/v2/connector/(catalogs|schemas|tables)/\d+")
+_METHOD_WORDS = {"GET": "get", "PUT": "update", "DELETE": "delete"}
+
+
+def route_family(method: str, path: str) -> str:
+    """A fixed name for the route a request goes to ("connectors.list", "metadata.tables"), for metrics.
+
+    Never an ID or a name from the path: every label value is a series a metrics store keeps.
+    """
+    if path == "/api/connector":
+        return "connectors.create" if method == "POST" else "connectors.list"
+    if path == "/api/connector/columns":
+        return "metadata.columns"
+    if (v2 := _V2_ROUTE.fullmatch(path)) is not None:
+        return f"metadata.{v2.group(1)}"
+    if (connector := _CONNECTOR_ROUTE.fullmatch(path)) is not None:
+        action = connector.group(1)
+        if action is None:
+            return f"connector.{_METHOD_WORDS.get(method, 'other')}"
+        return f"connector.{action}" if action in ("test", "refresh") else f"metadata.{action}"
+    return {"/api/ping": "ping", "/api/my/projects": "projects"}.get(path, "other")

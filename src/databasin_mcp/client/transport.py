@@ -22,9 +22,11 @@ from urllib.parse import urlsplit
 import anyio
 
 from .. import __version__
-from ..config import Settings, TokenRead, TokenSource
+from ..config import Settings
 from ..errors import DatabasinError
 from ..redact import remember_secret, remembered_secrets
+from ..telemetry import NO_TELEMETRY, Telemetry
+from ..tokens import TokenRead, TokenSource
 from .auth import NO_TOKEN, TokenKeeper, bearer
 from .decoding import success_body
 from .failures import (
@@ -54,6 +56,7 @@ from .retry import (
     header_number,
     rate_limit_info,
 )
+from .routes import route_family
 
 if TYPE_CHECKING:
     # Imported where a request is made instead: httpx (and the CLI libraries it pulls in when they are
@@ -76,8 +79,10 @@ class Transport:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = anyio.sleep,
         clock: Callable[[], float] = time.time,
+        telemetry: Telemetry = NO_TELEMETRY,
     ) -> None:
         self.settings = settings
+        self.telemetry = telemetry
         self.token_source = token_source or settings.token_source()
         self._tokens = TokenKeeper(self.token_source)
         self._transport = transport
@@ -166,9 +171,11 @@ class Transport:
         try:
             token = self._tokens.current() if authenticated else NO_TOKEN
             state = AttemptState(token_from=token.source if authenticated else None)
+            route = route_family(method, path)
             while True:
                 known = [*known_secrets, token.value]
                 outcome = await self._send(method, path, params, body, token, read_timeout, policy, known)
+                self._report(route, outcome)
                 decision, state = decide(outcome, state, policy, self.settings)
                 if isinstance(decision, RereadToken):
                     # The token file may have been rotated since it was read: send again once if it was.
@@ -190,12 +197,14 @@ class Transport:
                     )
                 if isinstance(decision, WaitAsAsked):
                     logger.info("%s %s rate limited; waiting %.1f s as the API asked", method, path, decision.seconds)
+                    self.telemetry.rate_limit_wait(route, decision.seconds)
                     await self._sleep(decision.seconds)
                 elif isinstance(decision, Backoff):
                     # Full jitter: spreads the retries of many clients.
                     delay = random.uniform(0, decision.ceiling)
                     what = type(decision.error).__name__
                     logger.info("%s %s failed (%s); retry %d in %.2f s", method, path, what, state.failures, delay)
+                    self.telemetry.upstream_retry(route)
                     await self._sleep(delay)
                 else:
                     if decision.forget_token:
@@ -269,6 +278,15 @@ class Transport:
         return ErrorAnswer(
             status_error(status, raw, [*known_secrets, *remembered_secrets()]), response.headers, self._clock()
         )
+
+    def _report(self, route: str, outcome: Outcome) -> None:
+        """Count an attempt that reached for the API (one that found no free slot sent nothing)."""
+        if isinstance(outcome, Success | ErrorAnswer):
+            self.telemetry.upstream_answered(route, str(outcome.status))
+        elif isinstance(outcome, NotSent):
+            self.telemetry.upstream_answered(route, "unreachable")
+        elif isinstance(outcome, MaybeSent):
+            self.telemetry.upstream_answered(route, "no_answer")
 
     async def _take(self, slots: anyio.Semaphore, held: contextlib.AsyncExitStack) -> bool:
         """One of `slots` until `held` closes, waited for at most DATABASIN_SLOT_WAIT_TIMEOUT; False if none came."""

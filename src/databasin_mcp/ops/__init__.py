@@ -54,7 +54,10 @@ class Operations:
     ) -> None:
         self.client = client
         self.settings = settings
-        self.cache = cache or ListingCache(settings.cache_ttl, max_bytes=settings.cache_max_bytes)
+        # Not `cache or ...`: an empty cache is falsy (it has a length), and the one given would be dropped.
+        self.cache = (
+            cache if cache is not None else ListingCache(settings.cache_ttl, max_bytes=settings.cache_max_bytes)
+        )
         services = Services(client, settings, self.cache, words)
         self.directory = Directory(services)
         self.connectors = ConnectorReads(services, self.directory)

@@ -285,7 +285,8 @@ class ConnectorWrites:
         if namesakes:
             ids = ", ".join(str(c.connectorID) for c in namesakes)
             lines.append(f"Note: {plain(before['internalID'])} has another connector with this name: {ids}.")
-        return Answer("\n".join(lines), {"connector_id": connector_id, "changes": diffs})
+        about = {"connectorName": before.get("connectorName"), "internalID": before.get("internalID")}
+        return Answer("\n".join(lines), {"connector_id": connector_id, "changes": diffs}, about)
 
     async def _namesakes(self, before: Mapping[str, Any], new_name: str | None) -> list[Connector]:
         """Other connectors of the project already called `new_name`. A rename to a taken name is not

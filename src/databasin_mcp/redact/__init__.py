@@ -16,12 +16,12 @@ each in its own module:
    where it stands as a credential.
 
 masking.py applies them to a string (`mask_text`) and to a JSON value
-(`scrub`); formatter.py to every log line (`MaskingFormatter`).
+(`scrub`); formatter.py to every log line (`MaskingFormatter`, `JsonFormatter`).
 """
 
 from __future__ import annotations
 
-from .formatter import MaskingFormatter
+from .formatter import JsonFormatter, MaskingFormatter
 from .masking import mask_text, scrub
 from .names import is_secret_field
 from .remembered import (
@@ -36,6 +36,7 @@ from .shapes import MASK
 
 __all__ = [
     "MASK",
+    "JsonFormatter",
     "KnownSecrets",
     "MaskingFormatter",
     "is_distinctive",
