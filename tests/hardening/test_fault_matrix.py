@@ -266,9 +266,9 @@ def _not_found(case: Case) -> str:
             "Find IDs with list_connectors(project_id=...) or find_connectors(query=...)."
         )
     if case.connector_id is None:  # the listings and create: a 404 there means a wrong base URL
-        return "Not found: Resource not found. Check that DATABASIN_API_URL is the Databasin API's base URL."
+        return "Resource not found. Check that DATABASIN_API_URL is the Databasin API's base URL."
     return (
-        "Not found: Resource not found. "
+        "Resource not found. "
         f"Check the names with list_catalogs(connector_id={case.connector_id}) "
         f"or list_schemas(connector_id={case.connector_id})."
     )
@@ -469,8 +469,7 @@ async def test_real_404s_name_what_is_missing(harness: Harness) -> None:
         result = await call(h.client, tool, {"connector_id": BIG_CONNECTOR_ID, **arguments})
         assert result.is_error
         assert text(result) == (
-            f"Not found: {upstream}. "
-            "Check the names with list_catalogs(connector_id=142) or list_schemas(connector_id=142)."
+            f"{upstream}. Check the names with list_catalogs(connector_id=142) or list_schemas(connector_id=142)."
         ), tool
 
     untestable = await call(h.client, "test_connector", {"connector_id": UNTESTABLE_CONNECTOR_ID})

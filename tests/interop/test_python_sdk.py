@@ -22,6 +22,8 @@ pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 CALL_TIMEOUT = 60  # seconds: every call is bounded
 SNAPSHOT = json.loads((ROOT / "tests" / "snapshots" / "tools.json").read_text(encoding="utf-8"))
+# Programs are who structured output is for (it is off by default, issue 13), so this client turns it on.
+STRUCTURED = {"DATABASIN_STRUCTURED_OUTPUT": "1"}
 GENERATIONS = {"legacy": "2025-11-25", "auto": "2026-07-28"}  # Client(mode=...) -> negotiated protocol version
 
 SCRIPT: list[tuple[str, dict[str, Any]]] = [
@@ -38,7 +40,7 @@ SCRIPT: list[tuple[str, dict[str, Any]]] = [
 async def client_for(sandbox: Sandbox, transport: tuple[str, ...], mode: str) -> AsyncIterator[Client]:
     """A client in `mode`: over stdio it starts its own server; over HTTP it reaches `transport`'s URL."""
     if transport[0] == "stdio":
-        async with Client(stdio_server(sandbox.env()), mode=mode) as client:
+        async with Client(stdio_server(sandbox.env(**STRUCTURED)), mode=mode) as client:
             yield client
     else:
         async with Client(transport[1], mode=mode) as client:
@@ -87,7 +89,7 @@ async def test_both_protocol_generations_get_identical_answers(sandbox: Sandbox,
     async with AsyncExitStack() as stack:
         target = transport
         if transport[0] != "stdio":
-            server = stack.enter_context(http_server(sandbox.env(), *transport))
+            server = stack.enter_context(http_server(sandbox.env(**STRUCTURED), *transport))
             target = (transport[0], server.url)
         async with anyio.create_task_group() as both:  # the two clients at once, independent
             for mode in GENERATIONS:
