@@ -2,10 +2,18 @@
 
 CliRunner calls the command synchronously in the test's thread, and each command runs its own event
 loop (`anyio.run`). The sandbox therefore runs on another thread with its own loop, listening on a
-real loopback port: nothing is shared between the two loops but the socket, the sandbox starts in
-about 60 ms (a fresh one per test, so writes never leak between tests), and the same sandbox serves a
-`databasin` subprocess just as well. Startup and shutdown are signalled with a queue and an event,
+real loopback port: nothing is shared between the two loops but the socket, and the same sandbox serves
+a `databasin` subprocess just as well. Startup and shutdown are signalled with a queue and an event,
 never waited for with sleeps.
+
+Which API a test's `databasin` talks to:
+- by default a fresh sandbox per test, so writes never leak between tests (starting one takes ~30 ms,
+  stopping it ~200 ms: uvicorn notices the stop on its next 0.1 s tick, then waits 0.1 s for connections);
+- `pytest.mark.shared_sandbox` on a module whose tests write nothing: one sandbox for the module, its
+  scripted faults and request log emptied before each test;
+- `pytest.mark.offline` on a test that must never reach the API (usage errors, help, read-only refusals,
+  file validation): no sandbox, a refused loopback port and a dummy token, so a request that does happen
+  fails the test with "Could not connect".
 """
 
 from __future__ import annotations
@@ -32,14 +40,19 @@ STOP_TIMEOUT = 10.0
 
 
 @dataclass
-class Sandbox:
-    """A sandbox on a loopback port, and the settings that point `databasin` at it."""
+class Api:
+    """Where `databasin` is pointed: an API URL and the token it sends."""
 
     url: str
     token: str
 
     def env(self, **extra: str) -> dict[str, str]:
         return {"DATABASIN_API_URL": self.url, "DATABASIN_TOKEN": self.token, "DATABASIN_RETRY_BACKOFF": "0", **extra}
+
+
+@dataclass
+class Sandbox(Api):
+    """A sandbox on a loopback port, and the settings that point `databasin` at it."""
 
     def script_faults(self, path: str, *actions: dict[str, Any], method: str | None = None) -> None:
         """Queue faults for the next requests to `path` (see databasin_mcp.sandbox.faults)."""
@@ -50,6 +63,11 @@ class Sandbox:
     def requests(self) -> list[dict[str, Any]]:
         """The /api requests the sandbox received, in order."""
         return httpx.get(f"{self.url}/_sandbox/requests").json()  # type: ignore[no-any-return]
+
+    def forget(self) -> None:
+        """Empty the scripted faults and the request log (what one test leaves for the next)."""
+        for path in ("/_sandbox/faults", "/_sandbox/requests"):
+            httpx.delete(f"{self.url}{path}").raise_for_status()
 
 
 @contextmanager
@@ -94,17 +112,41 @@ def make_sandbox() -> Iterator[MakeSandbox]:
         yield make
 
 
+@pytest.fixture(scope="module")
+def module_sandbox() -> Iterator[Sandbox]:
+    """The sandbox a `shared_sandbox` module's tests share."""
+    with sandbox_thread(SandboxConfig(port=0, refresh_seconds=0.0)) as running:
+        yield running
+
+
 @pytest.fixture
-def sandbox(make_sandbox: MakeSandbox) -> Sandbox:
-    return make_sandbox()
+def sandbox(request: pytest.FixtureRequest) -> Sandbox:
+    """A fresh sandbox, or the module's shared one in a `shared_sandbox` module (see the module docstring)."""
+    if request.node.get_closest_marker("offline"):
+        pytest.fail(f"{request.node.nodeid} is marked offline: it cannot use a sandbox", pytrace=False)
+    if request.node.get_closest_marker("shared_sandbox"):
+        shared: Sandbox = request.getfixturevalue("module_sandbox")
+        shared.forget()
+        return shared
+    make: MakeSandbox = request.getfixturevalue("make_sandbox")
+    return make()
+
+
+OFFLINE_TOKEN = "offline-test-token"  # a dummy: nothing may be sent with it
+
+
+@pytest.fixture
+def offline_api(refused_url: str) -> Api:
+    """An API that refuses every connection: a test marked offline must never reach it."""
+    return Api(url=refused_url, token=OFFLINE_TOKEN)
 
 
 Databasin = Callable[..., Result]
 
 
-def databasin_for(sandbox: Sandbox) -> Databasin:
-    """`databasin("connectors", "get", "142", input=..., env=...)`: the CLI in-process, pointed at `sandbox`."""
-    runner = CliRunner(env=sandbox.env())
+def databasin_for(api: Api) -> Databasin:
+    """`databasin("connectors", "get", "142", input=..., env=...)`: the CLI in-process, pointed at `api`."""
+    runner = CliRunner(env=api.env())
 
     def invoke(*args: str, input: str | None = None, env: dict[str, str | None] | None = None) -> Result:
         return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
@@ -113,8 +155,10 @@ def databasin_for(sandbox: Sandbox) -> Databasin:
 
 
 @pytest.fixture
-def databasin(sandbox: Sandbox) -> Databasin:
-    return databasin_for(sandbox)
+def databasin(request: pytest.FixtureRequest) -> Databasin:
+    """The CLI pointed at the test's sandbox, or, in a test marked offline, at `offline_api`."""
+    api: Api = request.getfixturevalue("offline_api" if request.node.get_closest_marker("offline") else "sandbox")
+    return databasin_for(api)
 
 
 @pytest.fixture
