@@ -28,11 +28,11 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-import httpx
 import pytest
 from click.testing import CliRunner, Result
 
 from databasin_mcp.cli import cli
+from databasin_mcp.harness.processes import sandbox_admin
 from databasin_mcp.sandbox import RunningSandbox, SandboxConfig, running_sandbox
 
 STARTUP_TIMEOUT = 30.0
@@ -56,18 +56,16 @@ class Sandbox(Api):
 
     def script_faults(self, path: str, *actions: dict[str, Any], method: str | None = None) -> None:
         """Queue faults for the next requests to `path` (see databasin_mcp.sandbox.faults)."""
-        script = {"path": path, "method": method, "script": list(actions)}
-        response = httpx.post(f"{self.url}/_sandbox/faults", json=script)
-        response.raise_for_status()
+        sandbox_admin(self.url, "POST", "/_sandbox/faults", {"path": path, "method": method, "script": list(actions)})
 
     def requests(self) -> list[dict[str, Any]]:
         """The /api requests the sandbox received, in order."""
-        return httpx.get(f"{self.url}/_sandbox/requests").json()  # type: ignore[no-any-return]
+        return sandbox_admin(self.url, "GET", "/_sandbox/requests")  # type: ignore[no-any-return]
 
     def forget(self) -> None:
         """Empty the scripted faults and the request log (what one test leaves for the next)."""
-        for path in ("/_sandbox/faults", "/_sandbox/requests"):
-            httpx.delete(f"{self.url}{path}").raise_for_status()
+        sandbox_admin(self.url, "DELETE", "/_sandbox/faults")
+        sandbox_admin(self.url, "DELETE", "/_sandbox/requests")
 
 
 @contextmanager

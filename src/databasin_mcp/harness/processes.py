@@ -121,6 +121,19 @@ def clean_env(**extra: str) -> dict[str, str]:
 # --- the sandbox ---------------------------------------------------------------------------------
 
 
+def sandbox_admin(url: str, method: str, path: str, body: Any = None) -> Any:
+    """Call a /_sandbox admin route (faults, request log, token rotation) of the sandbox at `url`.
+
+    urllib, not httpx: a new httpx client builds a TLS context (~45 ms) even for plain HTTP on loopback.
+    """
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"{url}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
 @dataclass
 class Sandbox:
     """A sandbox process and what a client needs to reach it."""
@@ -132,12 +145,7 @@ class Sandbox:
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         """Call a /_sandbox admin route (faults, request log, token rotation)."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            f"{self.url}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read() or b"null")
+        return sandbox_admin(self.url, method, path, body)
 
     def requests(self) -> list[dict[str, Any]]:
         """The /api requests the sandbox received, in order."""
