@@ -18,6 +18,7 @@ Which API a test's `databasin` talks to:
 
 from __future__ import annotations
 
+import functools
 import queue
 import socket
 import threading
@@ -28,6 +29,7 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
+import httpx._transports.default as httpx_transports
 import pytest
 from click.testing import CliRunner, Result
 
@@ -93,6 +95,20 @@ def sandbox_thread(config: SandboxConfig) -> Iterator[Sandbox]:
         stop.set()
         thread.join(timeout=STOP_TIMEOUT)
         assert not thread.is_alive(), "the sandbox thread did not stop"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_tls_context() -> Iterator[None]:
+    """Every httpx client shares one TLS context while a CLI module runs.
+
+    Each `databasin` run builds an httpx client, and httpx builds a TLS context from the CA bundle for each
+    (~45 ms here), even for the plain-HTTP loopback these tests use: ~90 contexts, ~4 s of the quick tier.
+    A real `databasin` process builds one. The key is httpx's arguments (the environment is not read
+    again): no CLI test varies SSL_CERT_FILE.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(httpx_transports, "create_ssl_context", functools.cache(httpx_transports.create_ssl_context))
+        yield
 
 
 MakeSandbox = Callable[..., Sandbox]
