@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make demo` (the main job) and `make test` (every test).
-# Everything is installed into .venv by the first command that needs it.
+# `make check` is the quick tier for the edit-test loop. Everything is installed into .venv by the first
+# command that needs it.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,11 @@ STAMP  := $(VENV)/.installed
 # the tests themselves at pinned versions into this folder, once; never committed.
 export DATABASIN_INTEROP_NODE_DIR := $(CURDIR)/.cache/interop-node
 
-.PHONY: demo test lint bench mcpb clean
+# Cache compiled modules between runs even where the shell sets PYTHONDONTWRITEBYTECODE: pytest otherwise
+# rewrites the assertions of every test module on every run, and each server a test starts recompiles src/.
+unexport PYTHONDONTWRITEBYTECODE
+
+.PHONY: demo check test lint bench mcpb clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +26,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m databasin_mcp.demo
 
+# Every test that starts no process (no server, sandbox process, uvicorn workers or node client: those are
+# marked e2e), on every core, with a third of the property-test examples (tests/hardening/conftest.py).
+check: $(STAMP)
+	HYPOTHESIS_PROFILE=check $(BIN)/python -m pytest -q -m "not e2e" -n auto
+
+# Everything, in one process: the e2e tests time real processes on loopback.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 

@@ -18,7 +18,8 @@ import time
 from pathlib import Path
 
 import anyio
-from tests.e2e.processes import sandbox_process
+
+from databasin_mcp.harness.processes import sandbox_process
 
 from . import chart, latency, memory, report, startup, tokens
 from .recording import __main__ as recording_run

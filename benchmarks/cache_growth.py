@@ -20,9 +20,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import anyio
 from mcp import Client
-from tests.e2e.processes import clean_env
 
-from .processes import OURS, Memory, children, memory, stdio_params
+from databasin_mcp.harness.processes import clean_env
+from databasin_mcp.harness.procfs import Memory, memory
+
+from .processes import OURS, children, stdio_params
 
 
 class _Tables(BaseHTTPRequestHandler):

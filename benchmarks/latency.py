@@ -23,9 +23,11 @@ from urllib.parse import urlsplit
 
 import httpx
 from mcp import Client
-from tests.e2e.processes import Sandbox
 
-from .processes import BARE, OURS, OURS_WITHOUT_SNIFFIO, ServerKind, children, cpu_seconds, http_server, stdio_params
+from databasin_mcp.harness.processes import Sandbox
+from databasin_mcp.harness.procfs import cpu_seconds
+
+from .processes import BARE, OURS, OURS_WITHOUT_SNIFFIO, ServerKind, children, http_server, stdio_params
 from .stats import Summary
 from .tasks import FOUND_CONNECTOR_ID
 

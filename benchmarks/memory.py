@@ -13,11 +13,12 @@ from typing import Any
 
 import anyio
 from mcp import Client
-from tests.e2e.processes import Sandbox
 
+from databasin_mcp.harness.processes import Sandbox
+from databasin_mcp.harness.procfs import Memory, memory
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, HUGE_SCHEMA, PROJECT_95
 
-from .processes import OURS, Memory, children, http_server, memory, stdio_params
+from .processes import OURS, children, http_server, stdio_params
 from .stats import Summary
 from .tasks import AgentSession, listing_total, run_tasks, text_of
 

@@ -1,6 +1,6 @@
-"""The servers the benchmarks compare, as real processes, and what a process's memory is.
+"""The servers the benchmarks compare, as real processes.
 
-Reuses the end-to-end tests' helpers (tests/e2e/processes.py): free loopback ports, readiness read
+Started with databasin_mcp.harness (as the tests start theirs): free loopback ports, readiness read
 from the line a process prints (no sleeps), and a stop that always reaps.
 """
 
@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mcp.client.stdio import StdioServerParameters
-from tests.e2e.processes import watched_process
+
+from databasin_mcp.harness.processes import watched_process
+from databasin_mcp.harness.procfs import children_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,29 +66,4 @@ def http_server(kind: ServerKind, env: Mapping[str, str]) -> Iterator[HttpServer
 
 def children() -> set[int]:
     """PIDs of this process's children (the stdio servers the SDK's client started)."""
-    found: set[int] = set()
-    for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found |= {int(pid) for pid in (task / "children").read_text().split()}
-    return found
-
-
-@dataclass(frozen=True)
-class Memory:
-    rss_mb: float  # resident now
-    peak_mb: float  # highest resident since the process started (VmHWM)
-
-
-def memory(pid: int) -> Memory:
-    fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            fields[name] = int(value.split()[0]) / 1024  # kB -> MB
-    return Memory(rss_mb=fields["VmRSS"], peak_mb=fields["VmHWM"])
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (load on the machine does not inflate it)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of proc(5), counted after the name
-    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+    return set(children_of(os.getpid()))

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 from mcp import Client
 
-from .processes import BARE, OURS, OURS_WITHOUT_RICH, ROOT, ServerKind, children, cpu_seconds, stdio_params
+from databasin_mcp.harness.procfs import cpu_seconds
+
+from .processes import BARE, OURS, OURS_WITHOUT_RICH, ROOT, ServerKind, children, stdio_params
 from .stats import Summary
 
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)")

@@ -1,8 +1,10 @@
-"""Shared fixtures: every test runs with a clean environment and its own working directory."""
+"""Shared fixtures: every test runs with a clean environment and its own working directory, and only a
+test marked e2e may start a process."""
 
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -45,6 +47,21 @@ def isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pat
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.chdir(work)
     return work
+
+
+@pytest.fixture(autouse=True)
+def processes_only_in_e2e(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process-free tier (`make check`: -m "not e2e") must start no process: one that does fails, saying
+    to mark it e2e. Popen._execute_child is where subprocess, asyncio and anyio all start a child."""
+    if request.node.get_closest_marker("e2e"):
+        return
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"{request.node.nodeid} starts a process: mark it `pytest.mark.e2e`")
+
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", refuse)
+    for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp", "system"):
+        monkeypatch.setattr(os, name, refuse)
 
 
 # --- an MCP server wired to a respx router, and the in-process client that drives it ------------

@@ -46,6 +46,7 @@ def test_serving_beyond_loopback_without_auth_is_refused(capsys: pytest.CaptureF
     assert "Refusing to serve on 0.0.0.0 without an auth token" in capsys.readouterr().err
 
 
+@pytest.mark.e2e  # a real `python -m databasin_mcp` process
 def test_the_installed_script_prints_help_with_nothing_configured() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "databasin_mcp", "--help"], capture_output=True, text=True, timeout=60, check=False
@@ -62,6 +63,7 @@ def test_the_sandbox_subcommand_is_the_sandbox_cli(capsys: pytest.CaptureFixture
     assert capsys.readouterr().out.startswith("usage: databasin-mcp sandbox")
 
 
+@pytest.mark.e2e  # a fresh interpreter, to see what start-up imports
 def test_starting_the_server_leaves_httpx_to_the_first_request() -> None:
     # Start-up is measured against a bare MCPServer (benchmarks); httpx is 10-35 ms of it that
     # initialize and tools/list do not need. A top-level `import httpx` would bring it back.

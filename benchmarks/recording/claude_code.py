@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.interop.nodetools import CLAUDE_CODE, PINS, QUIET_NODE_ENV, Running, node_dir_from_environment
+from databasin_mcp.harness.children import Running
+from databasin_mcp.harness.node import CLAUDE_CODE, PINS, QUIET_NODE_ENV, node_dir_from_environment
 
 from .anthropic_api import MESSAGES, messages_api
 from .leftovers import end_leftovers

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from tests.interop.nodetools import Running
+from databasin_mcp.harness.children import Running
 
 from .leftovers import end_leftovers
 from .loopback import Recorded, RequestLog, serving

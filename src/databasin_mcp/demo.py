@@ -10,25 +10,20 @@ configuration; stops the sandbox when done.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import anyio
 import httpx
-from anyio.abc import Process
 from mcp import Client
-from mcp.client.stdio import StdioServerParameters
 
+from .harness import results
+from .harness.processes import sandbox_process, stdio_server
 from .redact import is_secret_field
 from .sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA, PROJECT_95, WIDE_TABLE
-
-STARTUP_TIMEOUT = 30.0
-CALL_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -91,7 +86,7 @@ def typed_on_the_page(answer: str) -> str:
     if found is None:
         raise RuntimeError(f"the answer names no password page: {answer!r}")
     url, ref = found.groups()
-    with httpx.Client(timeout=CALL_TIMEOUT) as browser:
+    with httpx.Client(timeout=results.CALL_TIMEOUT) as browser:
         page = browser.get(url)
         token = re.search(r'name="csrf" value="([^"]+)"', page.text)
         if page.status_code != 200 or token is None:
@@ -109,59 +104,19 @@ def token_counter() -> tuple[Callable[[str], int], str]:
     return count_tokens, "tokens (Claude's legacy tokenizer)"
 
 
-@asynccontextmanager
-async def sandbox() -> AsyncIterator[tuple[str, str]]:
-    """A sandbox process on a free port: yields (url, token), stops it on the way out."""
-    process: Process = await anyio.open_process(
-        [sys.executable, "-m", "databasin_mcp.sandbox", "--port", "0"], stderr=None
-    )
-    try:
-        url, token = await _read_address(process)
-        yield url, token
-    finally:
-        process.terminate()
-        with anyio.move_on_after(5):
-            await process.wait()
-        if process.returncode is None:
-            process.kill()
-        await process.aclose()
-
-
-async def _read_address(process: Process) -> tuple[str, str]:
-    assert process.stdout is not None
-    seen = ""
-    url = token = None
-    with anyio.fail_after(STARTUP_TIMEOUT):
-        async for chunk in process.stdout:
-            seen += chunk.decode()
-            url = url or _search(r"Databasin sandbox API on (\S+)", seen)
-            token = token or _search(r"Token: (\S+)", seen)
-            if url and token:
-                return url, token
-    raise RuntimeError(f"the sandbox stopped before it was ready: {seen!r}")
-
-
-def _search(pattern: str, text: str) -> str | None:
-    match = re.search(pattern, text)
-    return match.group(1) if match else None
-
-
 async def run() -> int:
     count, unit = token_counter()
-    async with sandbox() as (url, token):
-        env = {k: v for k, v in os.environ.items() if not k.startswith("DATABASIN_")}
-        env |= {"DATABASIN_API_URL": url, "DATABASIN_TOKEN": token}
-        server = StdioServerParameters(command=sys.executable, args=["-m", "databasin_mcp"], env=env)
-        print(f"Sandbox API on {url}; databasin-mcp over stdio. Sizes in {unit}.\n")
+    # Started before the event loop has anything else to do: waiting for its address blocks briefly.
+    with sandbox_process() as sandbox:
+        print(f"Sandbox API on {sandbox.url}; databasin-mcp over stdio. Sizes in {unit}.\n")
         created: dict[str, int] = {}
         last = {"answer": ""}
         total = 0
-        async with Client(server, mode="legacy") as client:
+        async with Client(stdio_server(sandbox.env()), mode="legacy") as client:
             for number, entry in enumerate(script(lambda: created["id"], lambda: last["answer"]), start=1):
                 step = entry if isinstance(entry, Step) else entry()
-                with anyio.fail_after(CALL_TIMEOUT):
-                    result = await client.call_tool(step.tool, step.arguments)
-                text = "\n".join(getattr(block, "text", "") for block in result.content)
+                result = await results.call(client, step.tool, step.arguments)
+                text = results.text(result)
                 last["answer"] = text
                 if step.tool == "create_connector" and (found := re.search(r"Created connector (\d+)", text)):
                     created["id"] = int(found.group(1))

@@ -141,5 +141,3 @@ def _read_token_file(path: Path, where: str) -> str | None:
     except UnicodeDecodeError:
         raise _unusable(where, "the file is not UTF-8 text") from None
     return clean_token(text) or None
-
-

@@ -2,14 +2,23 @@
 
 CliRunner calls the command synchronously in the test's thread, and each command runs its own event
 loop (`anyio.run`). The sandbox therefore runs on another thread with its own loop, listening on a
-real loopback port: nothing is shared between the two loops but the socket, the sandbox starts in
-about 60 ms (a fresh one per test, so writes never leak between tests), and the same sandbox serves a
-`databasin` subprocess just as well. Startup and shutdown are signalled with a queue and an event,
+real loopback port: nothing is shared between the two loops but the socket, and the same sandbox serves
+a `databasin` subprocess just as well. Startup and shutdown are signalled with a queue and an event,
 never waited for with sleeps.
+
+Which API a test's `databasin` talks to:
+- by default a fresh sandbox per test, so writes never leak between tests (starting one takes ~30 ms,
+  stopping it ~200 ms: uvicorn notices the stop on its next 0.1 s tick, then waits 0.1 s for connections);
+- `pytest.mark.shared_sandbox` on a module whose tests write nothing: one sandbox for the module, its
+  scripted faults and request log emptied before each test;
+- `pytest.mark.offline` on a test that must never reach the API (usage errors, help, read-only refusals,
+  file validation): no sandbox, a refused loopback port and a dummy token, so a request that does happen
+  fails the test with "Could not connect".
 """
 
 from __future__ import annotations
 
+import functools
 import queue
 import socket
 import threading
@@ -20,11 +29,12 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-import httpx
+import httpx._transports.default as httpx_transports
 import pytest
 from click.testing import CliRunner, Result
 
 from databasin_mcp.cli import cli
+from databasin_mcp.harness.processes import sandbox_admin
 from databasin_mcp.sandbox import RunningSandbox, SandboxConfig, running_sandbox
 
 STARTUP_TIMEOUT = 30.0
@@ -32,8 +42,8 @@ STOP_TIMEOUT = 10.0
 
 
 @dataclass
-class Sandbox:
-    """A sandbox on a loopback port, and the settings that point `databasin` at it."""
+class Api:
+    """Where `databasin` is pointed: an API URL and the token it sends."""
 
     url: str
     token: str
@@ -41,15 +51,23 @@ class Sandbox:
     def env(self, **extra: str) -> dict[str, str]:
         return {"DATABASIN_API_URL": self.url, "DATABASIN_TOKEN": self.token, "DATABASIN_RETRY_BACKOFF": "0", **extra}
 
+
+@dataclass
+class Sandbox(Api):
+    """A sandbox on a loopback port, and the settings that point `databasin` at it."""
+
     def script_faults(self, path: str, *actions: dict[str, Any], method: str | None = None) -> None:
         """Queue faults for the next requests to `path` (see databasin_mcp.sandbox.faults)."""
-        script = {"path": path, "method": method, "script": list(actions)}
-        response = httpx.post(f"{self.url}/_sandbox/faults", json=script)
-        response.raise_for_status()
+        sandbox_admin(self.url, "POST", "/_sandbox/faults", {"path": path, "method": method, "script": list(actions)})
 
     def requests(self) -> list[dict[str, Any]]:
         """The /api requests the sandbox received, in order."""
-        return httpx.get(f"{self.url}/_sandbox/requests").json()  # type: ignore[no-any-return]
+        return sandbox_admin(self.url, "GET", "/_sandbox/requests")  # type: ignore[no-any-return]
+
+    def forget(self) -> None:
+        """Empty the scripted faults and the request log (what one test leaves for the next)."""
+        sandbox_admin(self.url, "DELETE", "/_sandbox/faults")
+        sandbox_admin(self.url, "DELETE", "/_sandbox/requests")
 
 
 @contextmanager
@@ -79,6 +97,20 @@ def sandbox_thread(config: SandboxConfig) -> Iterator[Sandbox]:
         assert not thread.is_alive(), "the sandbox thread did not stop"
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_tls_context() -> Iterator[None]:
+    """Every httpx client shares one TLS context while a CLI module runs.
+
+    Each `databasin` run builds an httpx client, and httpx builds a TLS context from the CA bundle for each
+    (~45 ms here), even for the plain-HTTP loopback these tests use: ~90 contexts, ~4 s of the quick tier.
+    A real `databasin` process builds one. The key is httpx's arguments (the environment is not read
+    again): no CLI test varies SSL_CERT_FILE.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(httpx_transports, "create_ssl_context", functools.cache(httpx_transports.create_ssl_context))
+        yield
+
+
 MakeSandbox = Callable[..., Sandbox]
 
 
@@ -94,17 +126,41 @@ def make_sandbox() -> Iterator[MakeSandbox]:
         yield make
 
 
+@pytest.fixture(scope="module")
+def module_sandbox() -> Iterator[Sandbox]:
+    """The sandbox a `shared_sandbox` module's tests share."""
+    with sandbox_thread(SandboxConfig(port=0, refresh_seconds=0.0)) as running:
+        yield running
+
+
 @pytest.fixture
-def sandbox(make_sandbox: MakeSandbox) -> Sandbox:
-    return make_sandbox()
+def sandbox(request: pytest.FixtureRequest) -> Sandbox:
+    """A fresh sandbox, or the module's shared one in a `shared_sandbox` module (see the module docstring)."""
+    if request.node.get_closest_marker("offline"):
+        pytest.fail(f"{request.node.nodeid} is marked offline: it cannot use a sandbox", pytrace=False)
+    if request.node.get_closest_marker("shared_sandbox"):
+        shared: Sandbox = request.getfixturevalue("module_sandbox")
+        shared.forget()
+        return shared
+    make: MakeSandbox = request.getfixturevalue("make_sandbox")
+    return make()
+
+
+OFFLINE_TOKEN = "offline-test-token"  # a dummy: nothing may be sent with it
+
+
+@pytest.fixture
+def offline_api(refused_url: str) -> Api:
+    """An API that refuses every connection: a test marked offline must never reach it."""
+    return Api(url=refused_url, token=OFFLINE_TOKEN)
 
 
 Databasin = Callable[..., Result]
 
 
-def databasin_for(sandbox: Sandbox) -> Databasin:
-    """`databasin("connectors", "get", "142", input=..., env=...)`: the CLI in-process, pointed at `sandbox`."""
-    runner = CliRunner(env=sandbox.env())
+def databasin_for(api: Api) -> Databasin:
+    """`databasin("connectors", "get", "142", input=..., env=...)`: the CLI in-process, pointed at `api`."""
+    runner = CliRunner(env=api.env())
 
     def invoke(*args: str, input: str | None = None, env: dict[str, str | None] | None = None) -> Result:
         return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
@@ -113,8 +169,10 @@ def databasin_for(sandbox: Sandbox) -> Databasin:
 
 
 @pytest.fixture
-def databasin(sandbox: Sandbox) -> Databasin:
-    return databasin_for(sandbox)
+def databasin(request: pytest.FixtureRequest) -> Databasin:
+    """The CLI pointed at the test's sandbox, or, in a test marked offline, at `offline_api`."""
+    api: Api = request.getfixturevalue("offline_api" if request.node.get_closest_marker("offline") else "sandbox")
+    return databasin_for(api)
 
 
 @pytest.fixture

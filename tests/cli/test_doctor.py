@@ -11,6 +11,8 @@ from databasin_mcp.doctor import main as doctor
 
 from .conftest import Sandbox
 
+# Doctor only reads (scripted faults answer instead of the API): one sandbox for the module.
+pytestmark = pytest.mark.shared_sandbox
 TOKEN_ENV = "the DATABASIN_TOKEN environment variable"
 
 

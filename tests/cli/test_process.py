@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from ..e2e.processes import clean_env
+from databasin_mcp.harness.processes import clean_env
+
 from .conftest import Sandbox
 
 pytestmark = pytest.mark.e2e

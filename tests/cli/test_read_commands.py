@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from databasin_mcp.sandbox import SandboxConfig
 from databasin_mcp.sandbox.seed import (
     BIG_CATALOG,
     BIG_CONNECTOR_ID,
@@ -17,14 +15,10 @@ from databasin_mcp.sandbox.seed import (
     WIDE_TABLE,
 )
 
-from .conftest import Databasin, Sandbox, sandbox_thread
+from .conftest import Databasin
 
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    """One sandbox for the whole module: nothing here writes."""
-    with sandbox_thread(SandboxConfig(port=0)) as running:
-        yield running
+# Nothing here writes: one sandbox for the module.
+pytestmark = pytest.mark.shared_sandbox
 
 
 def test_projects_prints_one_aligned_row_per_project_and_cuts_nothing(databasin: Databasin) -> None:

@@ -20,7 +20,7 @@ from databasin_mcp.sandbox.seed import (
 )
 from tests.reference import CREATE_BODY
 
-from .conftest import Databasin, MakeSandbox, Sandbox, databasin_for
+from .conftest import Databasin, MakeSandbox, databasin_for
 
 NEW_ID = LAST_SEED_CONNECTOR_ID + 1
 NEW_PASSWORD = "n3w-Secret-pw"
@@ -137,6 +137,7 @@ def test_create_reads_the_file_from_stdin_and_the_project_from_the_environment(d
     assert result.stdout == f"Created connector {NEW_ID} 'Production MySQL' (RDBMS) in proj-003.\n"
 
 
+@pytest.mark.offline
 @pytest.mark.parametrize(
     ("content", "error"),
     [
@@ -164,6 +165,7 @@ def test_a_bad_connector_file_is_a_usage_error(databasin: Databasin, content: st
     assert (result.exit_code, result.stdout, result.stderr) == (2, "", error)
 
 
+@pytest.mark.offline
 def test_a_connector_file_without_a_project_is_a_usage_error(databasin: Databasin, tmp_path: Path) -> None:
     body = {key: value for key, value in CREATE_BODY.items() if key != "internalID"}
     result = databasin("connectors", "create", connector_file(tmp_path, body))
@@ -173,6 +175,7 @@ def test_a_connector_file_without_a_project_is_a_usage_error(databasin: Databasi
     )
 
 
+@pytest.mark.offline
 def test_the_file_and_the_password_cannot_both_come_from_stdin(databasin: Databasin) -> None:
     result = databasin("connectors", "create", "-", "--password-stdin", input="{}")
     assert result.exit_code == 2
@@ -231,6 +234,7 @@ def test_update_activates(databasin: Databasin) -> None:
 UPDATE_HELP = " ('databasin connectors update --help' lists the options.)"
 
 
+@pytest.mark.offline
 @pytest.mark.parametrize(
     ("options", "stdin", "error"),
     [
@@ -389,13 +393,13 @@ def _refusal(source: str, command: str) -> str:
     return f"Error: Refused: {refused}; nothing was sent.\n"
 
 
+@pytest.mark.offline
 @pytest.mark.parametrize("how", ["environment", "flag"])
 @pytest.mark.parametrize("command", list(WRITE_COMMANDS))
 def test_read_only_mode_refuses_every_write_command_before_any_request(
-    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, command: str
+    databasin: Databasin, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, command: str
 ) -> None:
     monkeypatch.setattr(commands, "stdin_is_interactive", lambda: True)  # a delete would ask: it must not get there
-    databasin = databasin_for(sandbox)
     argv = [word.format(file=connector_file(tmp_path, CREATE_BODY)) for word in WRITE_COMMANDS[command]]
     if how == "flag":
         result = databasin("--read-only", *argv, input=json.dumps(CREATE_BODY))
@@ -404,8 +408,7 @@ def test_read_only_mode_refuses_every_write_command_before_any_request(
 
     source = "--read-only" if how == "flag" else "DATABASIN_READ_ONLY"
     assert (result.exit_code, result.stdout) == (5, "")
-    assert result.stderr == _refusal(source, argv[1])
-    assert sandbox.requests() == []
+    assert result.stderr == _refusal(source, argv[1])  # offline: a request would have failed to connect
 
 
 def test_read_only_mode_still_reads_and_tests(databasin: Databasin) -> None:

@@ -32,11 +32,10 @@ from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, ElicitRequestFormParams, ElicitRequestURLParams, ElicitResult
 
+from databasin_mcp.harness.processes import clean_env, http_server
 from databasin_mcp.sandbox import RunningSandbox, SandboxConfig, running_sandbox
 from databasin_mcp.sandbox.seed import PROJECT_95
 from tests.browser import browser_context, chromium  # noqa: F401 - the fixture is used by name
-
-from .processes import clean_env, http_server
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 

@@ -10,7 +10,7 @@ import anyio
 import pytest
 from mcp import Client
 
-from .processes import clean_env, stdio_server
+from databasin_mcp.harness.processes import clean_env, stdio_server
 
 pytestmark = pytest.mark.e2e
 

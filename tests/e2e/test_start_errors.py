@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.processes import Sandbox, clean_env, sandbox_process
+from databasin_mcp.harness.processes import Sandbox, clean_env, sandbox_process
 
 pytestmark = pytest.mark.e2e
 

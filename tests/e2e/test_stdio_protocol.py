@@ -25,9 +25,8 @@ import anyio
 import pytest
 from mcp import Client
 
+from databasin_mcp.harness.processes import STOP_TIMEOUT, Sandbox, http_server, sandbox_process, stop
 from tests.test_stdio import INITIALIZE, INITIALIZED, MALFORMED
-
-from .processes import STOP_TIMEOUT, Sandbox, http_server, sandbox_process, stop
 
 pytestmark = pytest.mark.e2e
 

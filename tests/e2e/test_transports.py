@@ -6,22 +6,18 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
 from mcp import Client
 from mcp.client.sse import sse_client
-from mcp_types import CallToolResult
 
+from databasin_mcp.harness.processes import Sandbox, http_server, sandbox_process, stdio_server
+from databasin_mcp.harness.results import call, text
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA, PROJECT_95, WIDE_TABLE
 from tests.reference import created_id
 
-from .processes import Sandbox, http_server, sandbox_process, stdio_server
-
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
-
-CALL_TIMEOUT = 30  # seconds: every call is bounded; a hang fails the test instead of the run
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +29,6 @@ def sandbox() -> Iterator[Sandbox]:
 @pytest.fixture(scope="module")
 def anyio_backend() -> str:
     return "asyncio"
-
-
-def text(result: CallToolResult) -> str:
-    return result.content[0].text  # type: ignore[union-attr]
 
 
 @asynccontextmanager
@@ -54,11 +46,6 @@ async def connect(sandbox: Sandbox, transport: str, *args: str, **settings: str)
         else:
             async with Client(server.url) as client:
                 yield client
-
-
-async def call(client: Client, name: str, arguments: dict[str, Any]) -> CallToolResult:
-    with anyio.fail_after(CALL_TIMEOUT):
-        return await client.call_tool(name, arguments)
 
 
 TRANSPORTS = [

@@ -17,9 +17,10 @@ import anyio
 from mcp import Client
 from mcp_types import CallToolResult
 
+from databasin_mcp.harness.results import call, text
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA, SMALLEST_PROJECT, WIDE_TABLE
 
-from .support import SandboxApi, call, text
+from .support import SandboxApi
 
 WORK_PROJECT = "proj-012"  # connectors the suite creates, renames and deletes live here
 

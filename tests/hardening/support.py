@@ -1,10 +1,8 @@
-"""Helpers of the hardening suite, on top of tests.e2e.processes and tests.conftest.
+"""Helpers of the hardening suite, on top of databasin_mcp.harness and tests.conftest.
 
-- `call`: every tool call bounded in time, so a hang fails the test instead of the run.
 - `stdio_session`: the real server process over stdio with its stderr captured in a file.
 - `SandboxApi`: the sandbox's /api used directly (with the token it accepts now) to set up and check state.
 - `SwitchableUpstream`: one loopback port that refuses, then black-holes, then forwards to the sandbox.
-- `strings_of`: everything a result shows (text and structured content), for the secret scans.
 """
 
 from __future__ import annotations
@@ -21,32 +19,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import anyio
 from mcp import Client
 from mcp.client.stdio import stdio_client
-from mcp_types import CallToolResult
 
-from tests.e2e.processes import Sandbox, stdio_server
-
-CALL_TIMEOUT = 30.0  # seconds; generous for a loaded 2-core machine, but a hang still fails
-
-
-async def call(client: Client, name: str, arguments: Mapping[str, Any]) -> CallToolResult:
-    with anyio.fail_after(CALL_TIMEOUT):
-        return await client.call_tool(name, dict(arguments))
-
-
-def text(result: CallToolResult) -> str:
-    assert len(result.content) == 1, result.content
-    return result.content[0].text  # type: ignore[union-attr]
-
-
-def strings_of(result: CallToolResult) -> str:
-    """Everything an agent or a program can read in a result: its text and its structured content."""
-    parts = [getattr(block, "text", repr(block)) for block in result.content]
-    if result.structured_content is not None:
-        parts.append(json.dumps(result.structured_content, ensure_ascii=False))
-    return "\n".join(parts)
+from databasin_mcp.harness.processes import Sandbox, stdio_server
 
 
 @asynccontextmanager

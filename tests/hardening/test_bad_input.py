@@ -35,12 +35,12 @@ from hypothesis import strategies as st
 from mcp import Client
 from mcp_types import CallToolResult
 
+from databasin_mcp.harness.results import call, strings_of, text
 from databasin_mcp.models import Column, Connector, Table
 from databasin_mcp.shaping import fold
 from tests.conftest import ServerFactory
 
 from .conftest import HARDENING
-from .support import call, strings_of, text
 
 MAX_ID = 2**63 - 1
 CREATED_ID = 9001  # what the fake API answers a create with

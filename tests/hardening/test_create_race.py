@@ -15,9 +15,10 @@ import anyio
 import pytest
 from mcp_types import CallToolResult
 
-from tests.e2e.processes import sandbox_process
+from databasin_mcp.harness.processes import sandbox_process
+from databasin_mcp.harness.results import call, text
 
-from .support import SandboxApi, call, stdio_session, text
+from .support import SandboxApi, stdio_session
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 

@@ -37,8 +37,9 @@ import pytest
 from mcp import Client
 from mcp_types import CallToolResult
 
+from databasin_mcp.harness.processes import Sandbox, clean_env, sandbox_process
+from databasin_mcp.harness.results import call, text
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA, UNTESTABLE_CONNECTOR_ID
-from tests.e2e.processes import Sandbox, clean_env, sandbox_process
 
 from .cases import (
     LISTINGS,
@@ -51,7 +52,7 @@ from .cases import (
     pick_subjects,
     run_together,
 )
-from .support import SandboxApi, call, stdio_session, text, write_token
+from .support import SandboxApi, stdio_session, write_token
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 

@@ -19,10 +19,11 @@ import anyio.to_thread
 import pytest
 from mcp import Client
 
-from tests.e2e.processes import Sandbox, clean_env, sandbox_process
+from databasin_mcp.harness.processes import Sandbox, clean_env, sandbox_process
+from databasin_mcp.harness.results import call, text
 
 from .cases import UNEXPECTED, WORK_PROJECT, pick_subjects
-from .support import SandboxApi, call, stdio_session, text, write_token
+from .support import SandboxApi, stdio_session, write_token
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 

@@ -16,10 +16,9 @@ import pytest
 import respx
 from mcp import Client
 
+from databasin_mcp.harness.results import call, text
 from databasin_mcp.models import Catalog, Column, Connector, Project, RefreshResult, Schema, Table, WriteResult
 from tests.conftest import ServerFactory
-
-from .support import call, text
 
 pytestmark = pytest.mark.anyio
 

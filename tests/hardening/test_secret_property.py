@@ -33,12 +33,12 @@ from hypothesis import strategies as st
 from mcp_types import CallToolResult
 
 from databasin_mcp import redact
+from databasin_mcp.harness.results import strings_of, text
 from databasin_mcp.log import FORMAT
 from databasin_mcp.redact import MaskingFormatter
 from tests.conftest import API_TOKEN, ServerFactory
 
 from .conftest import HARDENING
-from .support import strings_of, text
 from .test_bad_input import serving
 
 # --- secrets and the characters each shape lets a password hold ---------------------------------------------

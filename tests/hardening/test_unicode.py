@@ -22,6 +22,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from mcp import Client
 
+from databasin_mcp.harness.results import text
 from databasin_mcp.ops import ConnectorReads
 from databasin_mcp.shaping import Answer
 from databasin_mcp.specs import TOOL_NAMES
@@ -30,7 +31,6 @@ from tests.conftest import ServerFactory
 from tests.test_stdio import call, raw_session
 
 from .conftest import HARDENING
-from .support import text
 
 pytestmark = pytest.mark.anyio
 

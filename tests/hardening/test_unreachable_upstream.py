@@ -17,10 +17,11 @@ import pytest
 from mcp import Client
 from mcp_types import CallToolResult
 
-from tests.e2e.processes import Sandbox, clean_env, sandbox_process
+from databasin_mcp.harness.processes import Sandbox, clean_env, sandbox_process
+from databasin_mcp.harness.results import call, text
 
 from .cases import TOOLS, UNEXPECTED, Case, assert_ok, build_cases, pick_subjects, run_together
-from .support import SandboxApi, SwitchableUpstream, call, stdio_session, text
+from .support import SandboxApi, SwitchableUpstream, stdio_session
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 

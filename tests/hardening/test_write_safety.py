@@ -20,10 +20,9 @@ from mcp_types import CallToolResult
 
 from databasin_mcp.client import DatabasinClient
 from databasin_mcp.config import Settings
+from databasin_mcp.harness.results import CALL_TIMEOUT, call, text
 from databasin_mcp.ops import Operations
 from tests.conftest import API_TOKEN, API_URL, ServerFactory, api_transport
-
-from .support import CALL_TIMEOUT, call, text
 
 pytestmark = pytest.mark.anyio
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.e2e.processes import Sandbox, sandbox_process
+from databasin_mcp.harness.processes import Sandbox, sandbox_process
 
 
 @pytest.fixture(scope="module")

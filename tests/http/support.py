@@ -1,4 +1,4 @@
-"""Helpers for the HTTP transport tests and the load tests (processes come from tests.e2e.processes)."""
+"""Helpers for the HTTP transport tests and the load tests (processes come from databasin_mcp.harness)."""
 
 from __future__ import annotations
 
@@ -7,31 +7,21 @@ import json
 import re
 import socket
 import struct
-import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
-from contextlib import asynccontextmanager, contextmanager, suppress
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
-import anyio
 import httpx2
 from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp_types import CallToolResult
 
-from tests.e2e.processes import STARTUP_TIMEOUT, LineReader, Sandbox, watched_process
+from databasin_mcp.harness.processes import Sandbox
+from databasin_mcp.harness.results import CALL_TIMEOUT
 
-CALL_TIMEOUT = 30.0  # seconds: every call is bounded; a hang fails the test instead of the run
 HTTP_TIMEOUT = 10.0
 SIOCGIFADDR = 0x8915  # Linux ioctl: the IPv4 address of an interface
-
-
-def text(result: CallToolResult) -> str:
-    return result.content[0].text  # type: ignore[union-attr]
 
 
 def port_of(url: str) -> int:
@@ -80,18 +70,6 @@ def wait_for_upstream(sandbox: Sandbox, path: str, timeout: float = CALL_TIMEOUT
         time.sleep(0.02)
 
 
-def vm_kib(pid: int, field: str) -> int:
-    """A memory figure of a process from /proc/<pid>/status, in KiB (VmHWM: peak RSS, VmRSS: now)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1])
-    raise LookupError(f"{field} not in /proc/{pid}/status")
-
-
-def children_of(pid: int) -> list[int]:
-    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-
-
 # --- MCP clients ------------------------------------------------------------------------------------
 
 
@@ -119,11 +97,6 @@ def mcp_client(transport: str, url: str, *, headers: Mapping[str, str] | None = 
     return sse_session(url, headers=headers) if transport == "sse" else streamable_client(url, headers=headers)
 
 
-async def call(client: Client, name: str, arguments: dict[str, Any]) -> CallToolResult:
-    with anyio.fail_after(CALL_TIMEOUT):
-        return await client.call_tool(name, arguments)
-
-
 # --- raw JSON-RPC over HTTP -----------------------------------------------------------------------
 
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
@@ -149,42 +122,3 @@ async def first_sse_data(response: Any) -> dict[str, Any]:
         if line.startswith("data: "):
             return json.loads(line.removeprefix("data: "))  # type: ignore[no-any-return]
     raise AssertionError("the SSE response ended without data")
-
-
-# --- uvicorn with several workers --------------------------------------------------------------------
-
-
-@dataclass
-class Workers:
-    url: str
-    process: subprocess.Popen[str]
-    output: LineReader
-
-    def worker_pids(self) -> list[int]:
-        """The worker processes (not multiprocessing's resource tracker)."""
-        return [
-            pid for pid in children_of(self.process.pid) if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
-
-
-def free_port() -> int:
-    """A port free on 127.0.0.1 right now (uvicorn --workers binds it itself)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def uvicorn_workers(env: Mapping[str, str], workers: int, *args: str) -> Iterator[Workers]:
-    """`uvicorn --factory databasin_mcp.serving:app_from_environment --workers N`, ready when every worker is.
-
-    Its own process group, so that workers left behind by a parent that failed to stop them are ended too.
-    """
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", "databasin_mcp.serving:app_from_environment"]
-    command += ["--workers", str(workers), "--host", "127.0.0.1", "--port", str(port), *args]
-    with watched_process(command, env, own_group=True) as (process, output):
-        output.wait_for(rf"Uvicorn running on http://127\.0\.0\.1:{port}\b")
-        for _ in range(workers):
-            output.wait_for(r"Application startup complete", timeout=STARTUP_TIMEOUT)
-        yield Workers(url=f"http://127.0.0.1:{port}/mcp", process=process, output=output)

@@ -11,20 +11,19 @@ import httpx
 import pytest
 
 from databasin_mcp.errors import ConfigurationError
+from databasin_mcp.harness.processes import Sandbox, clean_env, http_server
+from databasin_mcp.harness.results import call, text
 from databasin_mcp.serving import MAX_REQUEST_BODY_BYTES, app_from_environment
-from tests.e2e.processes import Sandbox, clean_env, http_server
 
 from .support import (
     HTTP_TIMEOUT,
     MCP_HEADERS,
-    call,
     connects,
     first_sse_data,
     initialize_request,
     mcp_client,
     non_loopback_ipv4,
     port_of,
-    text,
 )
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]

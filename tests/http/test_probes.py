@@ -11,10 +11,11 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from databasin_mcp.harness.processes import Sandbox, free_port, http_server, watched_process
+from databasin_mcp.harness.results import call
 from databasin_mcp.sandbox.seed import BIG_CONNECTOR_ID
-from tests.e2e.processes import Sandbox, http_server, watched_process
 
-from .support import HTTP_TIMEOUT, call, free_port, mcp_client
+from .support import HTTP_TIMEOUT, mcp_client
 
 pytestmark = [pytest.mark.e2e, pytest.mark.anyio]
 

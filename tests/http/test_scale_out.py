@@ -14,10 +14,11 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
+from databasin_mcp.harness.processes import Sandbox, uvicorn_workers
+from databasin_mcp.harness.results import call, text
 from databasin_mcp.sandbox.seed import seed_connectors
-from tests.e2e.processes import Sandbox
 
-from .support import HTTP_TIMEOUT, call, text, uvicorn_workers
+from .support import HTTP_TIMEOUT
 
 pytestmark = pytest.mark.e2e
 

@@ -18,18 +18,12 @@ import httpx
 import pytest
 from mcp.shared.exceptions import MCPError
 
+from databasin_mcp.harness.processes import HttpServer, LineReader, Sandbox, http_server, stop
+from databasin_mcp.harness.results import CALL_TIMEOUT
 from databasin_mcp.http_shutdown import SHUTDOWN_MESSAGE
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA
-from tests.e2e.processes import HttpServer, LineReader, Sandbox, http_server, stop
 
-from .support import (
-    CALL_TIMEOUT,
-    MCP_HEADERS,
-    initialize_request,
-    sse_session,
-    streamable_client,
-    wait_for_upstream,
-)
+from .support import MCP_HEADERS, initialize_request, sse_session, streamable_client, wait_for_upstream
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 

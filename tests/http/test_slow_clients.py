@@ -22,11 +22,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from databasin_mcp.harness.processes import HttpServer, Sandbox, free_port, watched_process
 from databasin_mcp.http_protocol import DESCRIPTORS_RESERVED
 from databasin_mcp.serving import ACCEPT_BACKLOG, MAX_REQUEST_HEAD_BYTES
-from tests.e2e.processes import HttpServer, Sandbox, watched_process
 
-from .support import HTTP_TIMEOUT, MCP_HEADERS, free_port, initialize_request, port_of
+from .support import HTTP_TIMEOUT, MCP_HEADERS, initialize_request, port_of
 
 pytestmark = pytest.mark.e2e
 

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import Sandbox, sandbox_process
+from databasin_mcp.harness.node import NodeTools, node_dir_from_environment
+from databasin_mcp.harness.processes import Sandbox, sandbox_process
 
-from .nodetools import NodeTools, node_dir_from_environment, prepare
+from .nodetools import prepare
 
 # Read when this file is imported, before the root conftest isolates each test's environment and HOME:
 # the install must see DATABASIN_INTEROP_NODE_DIR and reuse the developer's npm cache.

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from tests.e2e.processes import HttpServer, watched_process
+from databasin_mcp.harness.processes import HttpServer, watched_process
 
 # The console script pip installed next to this interpreter: what users put in their client configs.
 SERVER_SCRIPT = str(Path(sys.executable).parent / "databasin-mcp")

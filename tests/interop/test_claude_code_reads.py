@@ -30,7 +30,7 @@ from benchmarks.recording.measure import RESOURCE_TOOLS, as_received, call_scrip
 from benchmarks.recording.stdio_servers import SERVER_NAME, databasin_server
 from benchmarks.recording.transcript import deferred_listing, deferred_names, forwarded_results, tool_definitions
 
-from .nodetools import NodeTools
+from databasin_mcp.harness.node import NodeTools
 
 pytestmark = pytest.mark.e2e
 

@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
+from databasin_mcp.harness.children import run_all
+from databasin_mcp.harness.node import NodeTools, node_env
+from databasin_mcp.harness.processes import Sandbox, http_server
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA, PROJECT_95
-from tests.e2e.processes import Sandbox, http_server
 
-from .nodetools import ROOT, NodeTools, node_env, run_all
+from .nodetools import ROOT
 from .servers import SERVER_SCRIPT
 
 pytestmark = pytest.mark.e2e

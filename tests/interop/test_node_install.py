@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import clean_env
+from databasin_mcp.harness.node import PINS, TS_SDK, NodeTools, installed_version
+from databasin_mcp.harness.processes import clean_env
 
-from .nodetools import PINS, TS_SDK, NodeTools, installed_version, npm_install
+from .nodetools import npm_install
 
 pytestmark = pytest.mark.e2e
 

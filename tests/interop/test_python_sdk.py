@@ -13,8 +13,8 @@ import anyio
 import pytest
 from mcp import Client
 
+from databasin_mcp.harness.processes import Sandbox, http_server, stdio_server
 from databasin_mcp.sandbox.seed import BIG_CONNECTOR_ID, PROJECT_95
-from tests.e2e.processes import Sandbox, http_server, stdio_server
 
 from .nodetools import ROOT
 

@@ -27,10 +27,12 @@ from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
+from databasin_mcp.harness.children import run_all, run_bounded
+from databasin_mcp.harness.node import NodeTools, node_env
+from databasin_mcp.harness.processes import Sandbox, clean_env
 from databasin_mcp.sandbox.seed import PROJECT_95
-from tests.e2e.processes import Sandbox, clean_env
 
-from .nodetools import ROOT, NodeTools, node_env, run_all, run_bounded
+from .nodetools import ROOT
 from .servers import SERVER_SCRIPT, servers_from_commands
 
 pytestmark = pytest.mark.e2e

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 
 from databasin_mcp import __version__
+from databasin_mcp.harness.children import run_bounded
+from databasin_mcp.harness.node import PINS, TS_SDK, NodeTools, node_env
+from databasin_mcp.harness.processes import Sandbox, sandbox_process
 from databasin_mcp.sandbox.seed import BIG_CONNECTOR_ID, PROJECT_95
-from tests.e2e.processes import Sandbox, sandbox_process
 
-from .nodetools import PINS, TS_SDK, NodeTools, node_env, run_bounded
 from .servers import SERVER_SCRIPT
 
 pytestmark = pytest.mark.e2e

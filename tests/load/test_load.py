@@ -15,17 +15,12 @@ import anyio
 import pytest
 from mcp_types import CallToolResult
 
+from databasin_mcp.harness.processes import Sandbox, http_server, sandbox_process, uvicorn_workers
+from databasin_mcp.harness.procfs import vm_kib
+from databasin_mcp.harness.results import call, text
 from databasin_mcp.sandbox.metadata import ConnectorMetadata
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA, PROJECT_SIZES, seed_connectors
-from tests.e2e.processes import Sandbox, http_server, sandbox_process
-from tests.http.support import (
-    call,
-    streamable_client,
-    text,
-    uvicorn_workers,
-    vm_kib,
-    wait_for_upstream,
-)
+from tests.http.support import streamable_client, wait_for_upstream
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 

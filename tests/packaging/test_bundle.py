@@ -24,8 +24,8 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 
+from databasin_mcp.harness.processes import sandbox_process
 from databasin_mcp.specs import TOOLS
-from tests.e2e.processes import sandbox_process
 
 from .published import MANIFEST, ROOT, pyproject
 from .tools import mcpb_cli, offline_env, run, timed, wheelhouse
@@ -134,7 +134,7 @@ def test_the_official_tool_refuses_a_manifest_that_breaks_its_schema(tmp_path: P
     broken = json.loads(MANIFEST.read_text(encoding="utf-8"))
     broken["user_config"]["token"]["sensitive"] = "yes"
     (tmp_path / "manifest.json").write_text(json.dumps(broken), encoding="utf-8")
-    from tests.interop.nodetools import run_bounded
+    from databasin_mcp.harness.children import run_bounded
 
     done = run_bounded([*mcpb, "validate", str(tmp_path / "manifest.json")], env=offline_env(tmp_path, tmp_path),
                        timeout=120, check=False)  # fmt: skip

@@ -19,8 +19,7 @@ from contextlib import contextmanager, suppress
 import httpx
 import pytest
 
-from tests.e2e.processes import clean_env
-from tests.http.support import free_port
+from databasin_mcp.harness.processes import clean_env, free_port
 
 from .published import ROOT, registry_name
 from .test_container_config import instructions

@@ -25,8 +25,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.processes import clean_env
-from tests.interop.nodetools import NETWORK_ERRORS, QUIET_NODE_ENV, install_lock, installed_version, run_bounded
+from databasin_mcp.harness.children import run_bounded
+from databasin_mcp.harness.node import QUIET_NODE_ENV, installed_version
+from databasin_mcp.harness.processes import clean_env
+from tests.interop.nodetools import NETWORK_ERRORS, install_lock
 
 from .published import ROOT, pyproject
 

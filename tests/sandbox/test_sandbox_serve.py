@@ -91,6 +91,7 @@ def test_invalid_settings_are_usage_errors(capsys: pytest.CaptureFixture[str]) -
     assert "error_rate must be between 0 and 1" in capsys.readouterr().err
 
 
+@pytest.mark.e2e  # a real sandbox process, stopped with SIGTERM
 def test_cli_process_serves_until_sigterm(tmp_path: Path) -> None:
     ready_file = tmp_path / "ready.json"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC_DIR), os.environ.get("PYTHONPATH", "")])}

@@ -1,8 +1,8 @@
-"""Real processes for end-to-end tests: the sandbox API and the databasin-mcp server.
+"""Real processes: the sandbox API and the databasin-mcp server, on loopback.
 
-Every process is started on a free loopback port (port 0), waited for by
-reading the line it prints once it listens (no sleeps), and stopped by the
-context manager that started it, whatever happens in the test.
+Every process is started on a free loopback port (port 0, or one picked just before for uvicorn),
+waited for by reading the line it prints once it listens (no sleeps), and stopped and reaped by the
+context manager that started it, whatever happens inside the block.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import os
 import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -19,9 +20,12 @@ import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 from mcp.client.stdio import StdioServerParameters
+
+from .procfs import children_of
 
 STARTUP_TIMEOUT = 30.0  # generous: a cold start on a loaded 2-core machine imports the MCP SDK in ~1-2 s
 STOP_TIMEOUT = 5.0
@@ -108,13 +112,26 @@ def watched_process(
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The test's environment without any DATABASIN_* setting, plus `extra`."""
+    """This process's environment without any DATABASIN_* setting, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASIN_", "PUBLIC_API_URI"))}
     env.update(extra)
     return env
 
 
 # --- the sandbox ---------------------------------------------------------------------------------
+
+
+def sandbox_admin(url: str, method: str, path: str, body: Any = None) -> Any:
+    """Call a /_sandbox admin route (faults, request log, token rotation) of the sandbox at `url`.
+
+    urllib, not httpx: a new httpx client builds a TLS context (~45 ms) even for plain HTTP on loopback.
+    """
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"{url}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
 
 
 @dataclass
@@ -128,12 +145,7 @@ class Sandbox:
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
         """Call a /_sandbox admin route (faults, request log, token rotation)."""
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(
-            f"{self.url}{path}", data=data, method=method, headers={"Content-Type": "application/json"}
-        )
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read() or b"null")
+        return sandbox_admin(self.url, method, path, body)
 
     def requests(self) -> list[dict[str, Any]]:
         """The /api requests the sandbox received, in order."""
@@ -187,3 +199,42 @@ def http_server(env: Mapping[str, str], transport: str, *args: str) -> Iterator[
     with watched_process(argv, env) as (process, output):
         url = output.wait_for(rf"^databasin-mcp: {re.escape(transport)} on (\S+)").group(1)
         yield HttpServer(url=url, process=process, output=output, args=args)
+
+
+# --- uvicorn with several workers --------------------------------------------------------------------
+
+
+@dataclass
+class Workers:
+    url: str
+    process: subprocess.Popen[str]
+    output: LineReader
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes (not multiprocessing's resource tracker)."""
+        return [
+            pid for pid in children_of(self.process.pid) if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+
+
+def free_port() -> int:
+    """A port free on 127.0.0.1 right now (for a server that binds it itself, such as uvicorn --workers)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def uvicorn_workers(env: Mapping[str, str], workers: int, *args: str) -> Iterator[Workers]:
+    """`uvicorn --factory databasin_mcp.serving:app_from_environment --workers N`, ready when every worker is.
+
+    Its own process group, so that workers left behind by a parent that failed to stop them are ended too.
+    """
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", "databasin_mcp.serving:app_from_environment"]
+    command += ["--workers", str(workers), "--host", "127.0.0.1", "--port", str(port), *args]
+    with watched_process(command, env, own_group=True) as (process, output):
+        output.wait_for(rf"Uvicorn running on http://127\.0\.0\.1:{port}\b")
+        for _ in range(workers):
+            output.wait_for(r"Application startup complete", timeout=STARTUP_TIMEOUT)
+        yield Workers(url=f"http://127.0.0.1:{port}/mcp", process=process, output=output)
