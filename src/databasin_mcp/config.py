@@ -56,6 +56,8 @@ class Settings(BaseSettings):
     # Connector tests and metadata refreshes can run for minutes: they share a smaller pool (always
     # below max_concurrency when it allows) so they can never hold every slot.
     max_actions: int = Field(2, ge=1, le=256, validation_alias="DATABASIN_MAX_ACTIONS")
+    # A query (preview_table, run_query) may run longer than a metadata read; it is sent once.
+    query_timeout: float = Field(60.0, gt=0, validation_alias="DATABASIN_QUERY_TIMEOUT")
     # How long a request waits for a free slot before answering "too many in flight; try again".
     slot_wait_timeout: float = Field(10.0, gt=0, validation_alias="DATABASIN_SLOT_WAIT_TIMEOUT")
 
@@ -68,6 +70,8 @@ class Settings(BaseSettings):
     project: str | None = Field(None, validation_alias=AliasChoices("DATABASIN_PROJECT", "DATABASIN_DEFAULT_PROJECT"))
     read_only: bool = Field(False, validation_alias="DATABASIN_READ_ONLY")
     tools: str | None = Field(None, validation_alias="DATABASIN_TOOLS")
+    # 0 drops the data tools (preview_table, run_query): no rows of any source reach the model.
+    allow_queries: bool = Field(True, validation_alias="DATABASIN_ALLOW_QUERIES")
     # Off by default: Claude Code forwards structuredContent instead of the text block, so with it on the
     # model reads JSON 1.4-2.4x the size of the compact text (benchmarks/recording). For programs.
     structured_output: bool = Field(False, validation_alias="DATABASIN_STRUCTURED_OUTPUT")
