@@ -140,8 +140,9 @@ def describe_invalid_arguments(error: ValidationError) -> str:
 
 
 def select_tools(settings: Settings) -> list[ToolSpec]:
-    """The tools to expose: --tools (names or groups), minus the writes in read-only mode."""
-    chosen = list(TOOLS)
+    """The tools to expose: --tools (names or groups), minus the writes in read-only mode and the data
+    tools where queries are not allowed (DATABASIN_ALLOW_QUERIES=0)."""
+    chosen = list(TOOLS) if settings.allow_queries else [spec for spec in TOOLS if "data" not in spec.groups]
     if settings.tools:
         wanted = {item.strip() for item in settings.tools.split(",") if item.strip()}
         unknown = sorted(wanted - set(TOOL_NAMES) - set(GROUPS))
