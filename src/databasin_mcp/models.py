@@ -342,6 +342,23 @@ class RefreshResult(APIRecord):
     tableCount: Count | None = None
 
 
+class QueryResult(APIRecord):
+    """The answer to POST /api/connector/{id}/query (the real backend's; not in the reference).
+
+    `columns` are names (or {"name": ...} objects), `rows` objects keyed by column (or arrays in
+    column order); `executionTime` is in milliseconds. A failed statement says `success: false`
+    and its `error`."""
+
+    success: Flag | None = None
+    sql: Text | None = None
+    columns: list[Any] | None = None
+    rows: list[Any] | None = None
+    rowCount: Count | None = None
+    executionTime: float | None = None
+    error: Text | None = None
+    message: Text | None = None
+
+
 class Catalog(APIRecord):
     catalogName: Text
     description: Text | None = None

@@ -197,6 +197,7 @@ def listing(
     more: str = "",
     structured: bool = False,
     say: Phrasing = AGENT_PHRASING,
+    cell_chars: int = MAX_CELL_CHARS,
 ) -> Answer:
     """A paged, projected, capped table of rows.
 
@@ -206,7 +207,7 @@ def listing(
     column; the structured items keep it. `aside` is said in the title's
     parentheses too ("default schema"). `more` replaces "next: offset=N" for
     a tool that takes no offset (how else to see the rest). `say` words the
-    paging arguments for the front end that asked. With `structured`,
+    paging arguments for the front end that asked; `cell_chars` is where a value is cut. With `structured`,
     the data (sent to programs as JSON, each item with its field names) is held
     under the cap too.
     """
@@ -220,7 +221,7 @@ def listing(
     columns_cut = len(columns) - len(header_cells)
     columns = columns[: len(header_cells)]
     header = ",".join(header_cells)
-    lines = [",".join(cell(row.get(name)) for name in columns) for row in page_rows]
+    lines = [",".join(cell(row.get(name), max_chars=cell_chars) for name in columns) for row in page_rows]
 
     # Whole rows while they fit; a first row wider than the room is shown with its cells cut, so that
     # paging always moves on (a page of no rows would say "next: offset=" this same offset forever).

@@ -308,6 +308,7 @@ def cli(ctx: click.Context, api_url: str | None, token_file: Path | None, read_o
 GROUP_HELP = {
     "connectors": "List, find, read, create, update, delete, test and refresh connectors.",
     "metadata": "Browse a connector's catalogs, schemas, tables and columns.",
+    "data": "Preview a table's rows, run one read-only SELECT.",
 }
 
 

@@ -16,6 +16,7 @@ from ..models import (
     ConnectorChanges,
     DeleteResult,
     Project,
+    QueryResult,
     RefreshResult,
     Schema,
     Table,
@@ -23,7 +24,7 @@ from ..models import (
     WriteResult,
 )
 from .decoding import record, records
-from .policies import CREATE, IDEMPOTENT_WRITE, REFRESH, TEST
+from .policies import CREATE, IDEMPOTENT_WRITE, QUERY, REFRESH, TEST
 from .routes import RouteFamilies, connector_path, query, schema_catalog, v2_path
 from .transport import Transport
 
@@ -132,6 +133,13 @@ class DatabasinClient(Transport):
         path = "/api/my/projects"
         served, data = await self._routes.if_served(path, lambda: self._request("GET", path))
         return records(data, Project, "projects") if served else None
+
+    async def run_query(self, connector_id: int, sql: str) -> QueryResult:
+        """POST /api/connector/{id}/query {"sql": ...}: a statement already checked to only read; sent once,
+        with DATABASIN_QUERY_TIMEOUT. A statement the database refused is an answer (`success: false`)."""
+        path, timeout = f"{connector_path(connector_id)}/query", self.settings.query_timeout
+        data = await self._request("POST", path, body={"sql": sql}, policy=QUERY, read_timeout=timeout)
+        return record(data or {}, QueryResult, "query result")
 
     async def ping(self, *, with_token: bool = False) -> Any:
         """GET /api/ping, which answers without a token where the API allows: is the API there at all?"""
