@@ -142,7 +142,8 @@ def test_an_unknown_tool_name_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError) as caught:
         select_tools(Settings(tools="read,list_everything"))
     assert str(caught.value).startswith(
-        "Unknown tool or group in --tools/DATABASIN_TOOLS: list_everything. Groups: read, write, metadata, data; tools: "
+        "Unknown tool or group in --tools/DATABASIN_TOOLS: list_everything. "
+        "Groups: read, write, metadata, data; tools: "
     )
 
 

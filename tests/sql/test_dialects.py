@@ -20,7 +20,10 @@ from databasin_mcp.sql import NoSql, SqlDialect, dialect_of
             {"connector_type": "RDBMS", "name": "Orders", "host": "orders.database.windows.net", "port": "3306"},
             SqlDialect("tsql", "its host"),
         ),
-        ({"connector_type": "RDBMS", "name": "Orders", "host": "mysql-02.db.example.com"}, SqlDialect("mysql", "its host")),
+        (
+            {"connector_type": "RDBMS", "name": "Orders", "host": "mysql-02.db.example.com"},
+            SqlDialect("mysql", "its host"),
+        ),
         ({"connector_type": "RDBMS", "name": "Billing MySQL Replica", "port": "5432"}, SqlDialect("mysql", "its name")),
         ({"connector_type": "RDBMS", "name": "Archived Oracle ERP"}, SqlDialect("oracle", "its name")),
         ({"connector_type": "RDBMS", "name": "Finance SQL Server"}, SqlDialect("tsql", "its name")),

@@ -24,13 +24,19 @@ REFUSED = [
         "so it was not.",
     ),
     ("SELECT * INTO backup FROM orders", "sql is a SELECT INTO, which writes a table; only a read-only SELECT is run."),
-    ("SELECT * FROM orders FOR UPDATE", "sql locks rows (FOR UPDATE or FOR SHARE); only a SELECT without locks is run."),
+    (
+        "SELECT * FROM orders FOR UPDATE",
+        "sql locks rows (FOR UPDATE or FOR SHARE); only a SELECT without locks is run.",
+    ),
     ("SELECT pg_sleep(30)", "sql calls pg_sleep, which waits; only a SELECT that just reads is run."),
     (
         "SELECT nextval('order_ids')",
         "sql calls nextval, which can write or act outside the query; only a SELECT that just reads is run.",
     ),
-    ("SELECT dbms_lock.sleep(5) FROM dual", "sql calls dbms_lock.sleep, which waits; only a SELECT that just reads is run."),
+    (
+        "SELECT dbms_lock.sleep(5) FROM dual",
+        "sql calls dbms_lock.sleep, which waits; only a SELECT that just reads is run.",
+    ),
     ("CALL refresh_all()", "sql is a CALL statement; only a read-only SELECT is run, so it was not."),
     ("COPY orders TO STDOUT", "sql is a COPY statement; only a read-only SELECT is run, so it was not."),
     ("SET search_path = x", "sql is a SET statement; only a read-only SELECT is run, so it was not."),
@@ -78,14 +84,19 @@ ALLOWED = [
     (
         "WITH big AS (SELECT id FROM orders WHERE total > 100) SELECT id FROM big UNION SELECT id FROM refunds",
         "postgres",
-        "WITH big AS (SELECT id FROM orders WHERE total > 100) SELECT id FROM big UNION SELECT id FROM refunds LIMIT 10",
+        "WITH big AS (SELECT id FROM orders WHERE total > 100) SELECT id FROM big UNION SELECT id FROM refunds "
+        "LIMIT 10",
     ),
     (
         "SELECT a FROM t UNION ALL SELECT b FROM u",
         "tsql",
         "SELECT TOP 10 * FROM (SELECT a FROM t UNION ALL SELECT b FROM u) AS _l_0",
     ),
-    ("SELECT * FROM (SELECT id FROM orders) AS o /* a note */", "mysql", "SELECT * FROM (SELECT id FROM orders) AS o LIMIT 10"),
+    (
+        "SELECT * FROM (SELECT id FROM orders) AS o /* a note */",
+        "mysql",
+        "SELECT * FROM (SELECT id FROM orders) AS o LIMIT 10",
+    ),
     ("SELECT 1 /*! ; DROP TABLE x */", "mysql", "SELECT 1 LIMIT 10"),
     ("SELECT * FROM orders WITH (NOLOCK)", "tsql", "SELECT TOP 10 * FROM orders WITH (NOLOCK)"),
     ("SELECT * FROM (VALUES (1, 2)) AS v(a, b)", "postgres", "SELECT * FROM (VALUES (1, 2)) AS v(a, b) LIMIT 10"),
@@ -137,7 +148,8 @@ AWKWARD = ["Order ID", "select", "MixedCase", "größe", "東京", 'a"b']
         (
             "mysql",
             2,
-            "SELECT `Order ID`, `select`, `MixedCase`, `größe`, `東京`, `a\"b` FROM `Sample Data`.`Order Items` LIMIT 10",
+            'SELECT `Order ID`, `select`, `MixedCase`, `größe`, `東京`, `a"b` FROM `Sample Data`.`Order Items` '
+            "LIMIT 10",
         ),
         (
             "snowflake",
@@ -148,13 +160,14 @@ AWKWARD = ["Order ID", "select", "MixedCase", "größe", "東京", 'a"b']
         (
             "bigquery",
             3,
-            "SELECT `Order ID`, `select`, `MixedCase`, `größe`, `東京`, `a\"b` FROM `db`.`Sample Data`.`Order Items` "
+            'SELECT `Order ID`, `select`, `MixedCase`, `größe`, `東京`, `a"b` FROM `db`.`Sample Data`.`Order Items` '
             "LIMIT 10",
         ),
         (
             "tsql",
             3,
-            'SELECT TOP 10 [Order ID], [select], [MixedCase], [größe], [東京], [a"b] FROM [db].[Sample Data].[Order Items]',
+            'SELECT TOP 10 [Order ID], [select], [MixedCase], [größe], [東京], [a"b] '
+            "FROM [db].[Sample Data].[Order Items]",
         ),
         (
             "oracle",

@@ -250,9 +250,13 @@ def _leading(columns: Sequence[str], rows: Sequence[Mapping[str, Any]]) -> list[
     shown: list[str] = []
     used = 0
     for name in columns:
-        width = max([len(cell(name, max_chars=DATA_CELL_CHARS))] + [
-            len(cell(row.get(name), max_chars=DATA_CELL_CHARS)) for row in rows
-        ]) + 1
+        width = (
+            max(
+                [len(cell(name, max_chars=DATA_CELL_CHARS))]
+                + [len(cell(row.get(name), max_chars=DATA_CELL_CHARS)) for row in rows]
+            )
+            + 1
+        )
         if shown and used + width > ROW_CHARS:
             break
         shown.append(name)

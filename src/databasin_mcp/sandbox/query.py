@@ -128,7 +128,7 @@ def _resolve(api: QueryApi, connector_id: int, table: exp.Table) -> tuple[str, s
     name in the default schema, else in any schema of the default catalog. Unquoted names match in
     any case, quoted ones exactly."""
     metadata = api.state.metadata
-    *qualifiers, name = table.parts
+    *qualifiers, name = [part for part in table.parts if isinstance(part, exp.Identifier)]
     catalogs = [str(c["catalogName"]) for c in metadata.catalogs(connector_id)]
     options: list[tuple[Name, Name]]
     if len(qualifiers) >= 2:

@@ -85,18 +85,25 @@ def generate_rows(seed: int, key: Sequence[Any], columns: Sequence[dict[str, Any
     planted = rng.randrange(count) if count else -1
     rows = []
     for index in range(count):
-        row = []
+        row: list[Any] = []
         for position, column in enumerate(columns):
             if position > 0 and column.get("isNullable") and rng.random() < 0.08:
                 row.append(None)
             else:
                 row.append(_value(rng, index, str(column["columnName"]), str(column.get("dataType") or ""), position))
-        if index == planted:
-            text = next((i for i, c in enumerate(columns) if _kind(str(c.get("dataType") or "")) == "text"), None)
-            if text is not None and text > 0:
-                row[text] = PLANTED
+        if index == planted and (text := _free_text(columns)) is not None:
+            row[text] = PLANTED
         rows.append(row)
     return rows
+
+
+def _free_text(columns: Sequence[dict[str, Any]]) -> int | None:
+    """The column that holds prose (notes, a description), else the last text column; never the key."""
+    texts = [i for i, c in enumerate(columns) if i > 0 and _kind(str(c.get("dataType") or "")) == "text"]
+    prose = [i for i in texts if any(w in str(columns[i]["columnName"]).casefold() for w in ("note", "descr"))]
+    if prose:
+        return prose[0]
+    return texts[-1] if texts else None
 
 
 def _kind(sql_type: str) -> str:

@@ -1,8 +1,8 @@
 """SQL for the data tools: which dialect a connector speaks, and statements checked to only read.
 
-    dialects    the connector's sqlglot dialect, from its type, subtype, host, name or port
-    statements  one read-only SELECT or a one-sentence refusal; the row limit set in the parsed tree;
-                preview statements built from quoted identifiers
+dialects    the connector's sqlglot dialect, from its type, subtype, host, name or port
+statements  one read-only SELECT or a one-sentence refusal; the row limit set in the parsed tree;
+            preview statements built from quoted identifiers
 """
 
 from .dialects import NoSql, SqlDialect, dialect_of

@@ -150,9 +150,7 @@ class Limited:
         """The SQL to send: the checked tree written back in its dialect, without comments, checked again."""
         statement = self.statement
         try:
-            text = statement.tree.sql(
-                dialect=statement.dialect, comments=False, unsupported_level=ErrorLevel.RAISE
-            )
+            text = statement.tree.sql(dialect=statement.dialect, comments=False, unsupported_level=ErrorLevel.RAISE)
         except SqlglotError:
             raise Refused(
                 f"sql could not be written back as {_named(statement.dialect)} SQL after its limit was set; "
