@@ -106,7 +106,10 @@ ProjectId = Annotated[
 InstitutionFilter = Annotated[
     int | None, Field(ge=0), _bounded(MAX_ID), Number, Cli(flag="--institution", help="Only this institution's.")
 ]
-InstitutionId = Annotated[int, Field(ge=0), _bounded(MAX_ID), Number, Cli(flag="--institution")]
+# A create's institution and owner: looked up from the project and the account where left out (ops/ownership.py).
+InstitutionId = Annotated[
+    int | None, Field(ge=0, description="default: the project's"), _bounded(MAX_ID), Number, Cli(flag="--institution")
+]
 OwnerId = Annotated[int | None, Field(ge=0), _bounded(MAX_ID), Number, Cli(flag="--owner")]
 Query = Annotated[str, _bounded(200), Cli(words=True, metavar="WORDS")]
 
