@@ -16,7 +16,8 @@ import pytest
 import respx
 from mcp import Client
 
-from databasin_mcp.models import Catalog, Column, Connector, Project, RefreshResult, Schema, Table, WriteResult
+from databasin_mcp.models import Catalog, Column, Connector, RefreshResult, Schema, Table, WriteResult
+from databasin_mcp.real_records import Project
 from tests.conftest import ServerFactory
 
 from .support import call, text
