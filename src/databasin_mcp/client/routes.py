@@ -19,7 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from ..errors import APIStatusError, BadResponseError, NotFoundError
+from ..errors import APIStatusError, BadRequestError, BadResponseError, NotFoundError
 from ..params import MAX_ID
 
 logger = logging.getLogger(__name__)
@@ -129,6 +129,22 @@ class RouteFamilies:
             return v2_rows(kind, data)
         self.metadata = "reference"
         return data
+
+    def missing(self, route: str) -> bool:
+        """Whether `route` is known to be missing on this backend."""
+        return route in self._missing
+
+    def note_missing(self, route: str) -> None:
+        self._missing.add(route)
+
+    async def one_shape_then_other(self, first: Call, second: Call) -> Any:
+        """`first`; where the backend refuses its shape (400 or 422), `second`, once. Any other failure of
+        `first` stands (a 404 says no such connector or table, whichever shape is sent)."""
+        try:
+            return await first()
+        except BadRequestError:
+            logger.info("A route refused the request's shape; sending its other shape")
+            return await second()
 
     async def if_served(self, route: str, call: Call) -> tuple[bool, Any]:
         """(True, the answer) from a route beyond the reference, or (False, None) where the backend lacks it (404).
