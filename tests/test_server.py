@@ -80,7 +80,6 @@ async def test_schemas_are_compact_and_require_the_project(mcp: Client) -> None:
         "project_id",
         "name",
         "connector_type",
-        "institution_id",
     ]
     assert tools["get_connector"].input_schema["properties"]["connector_id"] == {"minimum": 1, "type": "integer"}
 

@@ -48,6 +48,8 @@ PATH = re.compile(r"^/api/connector(/(?P<id>\d+)(/(?P<action>test|refresh|catalo
 # The real backend's routes the client may also use: project names, and the v2 metadata family.
 EXTRA_PATHS = re.compile(
     r"^/api/my/projects$|^/api/v2/connector/(?P<action>catalogs|schemas|tables)/(?P<id>\d+)$|^/api/connector/columns$"
+    # a project's record (its ID one escaped path segment, never a dot segment), the user's account
+    r"|^/api/project/(?!\.\.?$)[^/]+$|^/api/my/account$"
 )
 
 # --- the upstream ------------------------------------------------------------------------------------------------
@@ -284,7 +286,7 @@ TOOL_PARAMS: dict[str, list[Param]] = {
     "create_connector": [
         words("name", required=True),
         words("connector_type", required=True),
-        number("institution_id", 0, MAX_ID, required=True),
+        number("institution_id", 0, MAX_ID),  # looked up from the project where left out
         words("project_id", 128),
         words("host", 500),
         number("port", 1, 65535),
@@ -385,7 +387,7 @@ def operation_refusal(tool: str, arguments: dict[str, Any]) -> str | None:
     """The refusal a valid call still gets from the operation (it names the argument), or None."""
     if tool in ("list_connectors", "create_connector") and arguments.get("project_id") is None:
         return "project_id is required: pass project_id=..."
-    if tool == "create_connector" and int(arguments["institution_id"]) != 1:
+    if tool == "create_connector" and arguments.get("institution_id") not in (None, 1, "1"):
         return "institution_id: "  # FakeApi's projects all belong to institution 1
     if tool == "find_connectors" and not fold(arguments["query"]).split():
         return "query must contain at least one word"
@@ -410,7 +412,7 @@ def expected_query(
 ) -> list[tuple[str, str]]:
     """The query parameters a request must carry: exactly these, each once, values exactly the input."""
     values: dict[str, Any] = {}
-    if path in ("/api/my/projects", "/api/connector/columns"):
+    if path in ("/api/my/projects", "/api/connector/columns", "/api/my/account") or path.startswith("/api/project/"):
         pass  # no parameters (the v2 columns route takes its names in a JSON body)
     elif action is None and method == "GET" and tool in ("list_projects", "list_connectors", "create_connector"):
         project = arguments.get("project_id") if tool != "list_projects" else None

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BadRequestError, DatabasinError, InvalidArgumentError, NotFoundError, QueryFailedError
-from ..models import Connector, QueryResult
+from ..models import Connector
 from ..params import CatalogName, ColumnNames, ConnectorId, RowLimit, SchemaName, SqlText, TableName
+from ..real_records import QueryResult
 from ..redact import is_secret_field
 from ..shaping import Answer, cell, counted, listing, plain
 from ..sql import Limited, NoSql, Refused, SqlDialect, checked, dialect_of, preview, screen
