@@ -15,6 +15,7 @@ from .config import SandboxConfig
 from .errors import ApiError, error_response, missing_route_response
 from .gate import ApiGate
 from .query import QueryApi
+from .real import RealApi
 from .state import SandboxState
 from .store import Store
 from .v2 import V2Api
@@ -31,6 +32,8 @@ def build_sandbox(config: SandboxConfig, store: Store | None = None) -> tuple[St
     routes: list[BaseRoute] = [*ConnectorApi(state).routes(), *QueryApi(state).routes(), *AdminApi(state).routes()]
     if config.serves_v2:
         routes += V2Api(state).routes()
+    if config.dialect == "real":
+        routes += RealApi(state).routes()
     app = Starlette(
         routes=routes,
         middleware=[Middleware(ApiGate, state=state)],

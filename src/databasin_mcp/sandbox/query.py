@@ -31,6 +31,7 @@ from .validation import parse_json_object
 _BY_TYPE = {"Snowflake": "snowflake", "BigQuery": "bigquery", "Redshift": "redshift", "Databricks": "databricks"}
 _BY_PORT = {"3306": "mysql", "5432": "postgres", "1433": "tsql", "1521": "oracle"}
 _BY_SUBTYPE = {"postgres": "postgres", "mysql": "mysql", "sqlserver": "tsql", "mssql": "tsql", "oracle": "oracle"}
+# (present.subtype names the same products for the real dialect's connectorSubType.)
 QUERY_SECONDS = 5.0  # a statement running longer is interrupted, like a warehouse's statement timeout
 MAX_ROWS = 1000
 
