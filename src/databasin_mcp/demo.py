@@ -50,7 +50,6 @@ def script(new_id: Callable[[], int]) -> list[Step | Callable[[], Step]]:
             {
                 "name": "Demo Orders Postgres",
                 "connector_type": "RDBMS",
-                "institution_id": 3,
                 "project_id": PROJECT_95,
                 "host": "orders-db.demo.local",
                 "port": 5432,
@@ -72,6 +71,11 @@ def script(new_id: Callable[[], int]) -> list[Step | Callable[[], Step]]:
             {"connector_id": BIG_CONNECTOR_ID, "catalog": BIG_CATALOG, "schema": BIG_SCHEMA, "table": WIDE_TABLE},
         ),
         lambda: Step("Delete it (confirmed)", "delete_connector", {"connector_id": new_id(), "confirm": True}),
+        Step(
+            "The first rows of the 250-column table",
+            "preview_table",
+            {"connector_id": BIG_CONNECTOR_ID, "catalog": BIG_CATALOG, "schema": BIG_SCHEMA, "table": WIDE_TABLE},
+        ),
     ]
 
 
