@@ -34,7 +34,7 @@ Manage Databasin data connectors.
 Cheap path: list_projects -> list_connectors(project_id) -> get_connector(connector_id). \
 find_connectors(query) when the project is unknown.
 Listings are paged ("next: offset=N") with few columns: fields=[...] adds API fields, fields=["*"] shows all.
-Metadata: list_catalogs -> list_schemas -> list_tables -> list_columns.
+Metadata: list_catalogs -> list_schemas -> list_tables -> list_columns -> preview_table.
 create_connector answers with an existing same-name connector instead of a duplicate; \
 delete_connector deletes only with confirm=true."""
 

@@ -5,8 +5,11 @@ backend serves (as seen in the vendor's own command-line client):
     GET  /api/v2/connector/catalogs/{id}                       {..., "objects": ["name", ...]}
     GET  /api/v2/connector/schemas/{id}?catalog=               {..., "objects": ["name", ...]}
     GET  /api/v2/connector/tables/{id}?catalog=&schema=        {..., "objects": [{"name", "type"}, ...]}
-    POST /api/connector/columns  {connectorID, tableName, schemaCatalog: "catalog.schema"}
-                                                               [{"name", "type", "nullable"}, ...]
+    POST /api/connector/columns  {connectorID, objects: [table], chosenDatabaseSchema, catalog}
+                                                               {"columns": [{"name", "type", "nullable"}, ...]}
+                                 (the shape its client sends; the one it also declares, {connectorID,
+                                 tableName, schemaCatalog: "catalog.schema"}, only where that is refused)
+    GET  /api/connector/catalogs/{id}                          a relational connector's schemas in `objects`
 Older deployments wrap the lists as {"catalogs": [...]}, {"schemas": [...]}, {"columns": [...]}.
 `v2_rows` turns any of those shapes into rows with the reference's field names, so both route
 families end in the same models and the same output. `RouteFamilies` learns, per client, which
