@@ -20,6 +20,7 @@ from mcp.shared.exceptions import MCPError
 
 from databasin_mcp.http_shutdown import SHUTDOWN_MESSAGE
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA
+from databasin_mcp.specs import TOOL_NAMES
 from tests.e2e.processes import HttpServer, LineReader, Sandbox, http_server, stop
 
 from .support import (
@@ -224,7 +225,7 @@ def test_stdout_carries_protocol_messages_only(sandbox: Sandbox) -> None:
 
     assert code == 0
     assert initialized["result"]["protocolVersion"] == "2025-11-25"
-    assert len(tools["result"]["tools"]) == 13
+    assert len(tools["result"]["tools"]) == len(TOOL_NAMES)
     assert found["result"]["content"][0]["text"].splitlines()[1] == "connectorName: Café Orders"
     assert missing["result"]["isError"] is True
     assert tables["result"]["content"][0]["text"].startswith("1,500 tables in connector")
