@@ -16,13 +16,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio.to_thread
+
 from ..errors import BadRequestError, DatabasinError, InvalidArgumentError, NotFoundError, QueryFailedError
 from ..models import Connector
 from ..params import CatalogName, ColumnNames, ConnectorId, RowLimit, SchemaName, SqlText, TableName
 from ..real_records import QueryResult
 from ..redact import is_secret_field
 from ..shaping import Answer, cell, counted, listing, plain
-from ..sql import Limited, NoSql, Refused, SqlDialect, checked, dialect_of, preview, screen
+from ..sql import Limited, NoSql, Refused, SqlDialect, Statement, checked, dialect_of, preview, screen
 from ..untrusted import one_line
 from .base import Services
 from .connectors import ConnectorReads
@@ -88,11 +90,19 @@ class Data:
 
     async def run_query(self, *, connector_id: ConnectorId, sql: SqlText, limit: RowLimit = 10) -> Answer:
         """Run one read-only SELECT (WITH, UNION and subqueries allowed) in the connector's SQL dialect."""
-        self._refused_as_argument(lambda: screen(sql), "run_query")  # before any request
+        # Parsing a long statement in every dialect takes a while (seconds at 20,000 characters): in a
+        # worker thread, so that the server's other calls are not held up meanwhile.
+        await anyio.to_thread.run_sync(lambda: self._refused_as_argument(lambda: screen(sql), "run_query"))
         connector, dialect = await self._dialect(connector_id, "run_query")
-        statement = self._refused_as_argument(lambda: checked(sql, dialect.name), "run_query")
-        limited = statement.limited(limit)
-        sent = self._refused_as_argument(limited.text, "run_query")
+
+        def prepare() -> tuple[Statement, Limited, str]:
+            statement = checked(sql, dialect.name)
+            limited = statement.limited(limit)
+            return statement, limited, limited.text()
+
+        statement, limited, sent = await anyio.to_thread.run_sync(
+            lambda: self._refused_as_argument(prepare, "run_query")
+        )
         logger.info("run_query on connector %d: %s, limit %d", connector_id, statement.shape(), limited.limit)
         rows = await self._run(connector, limited, sent, "run_query")
         return self._answer(rows, limited, dialect, "run_query", scope="", chosen=False, sql_line="")
