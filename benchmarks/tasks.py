@@ -22,6 +22,7 @@ from mcp.types import CallToolResult, TextContent
 
 from databasin_mcp.config import Settings
 from databasin_mcp.sandbox import RunningSandbox
+from databasin_mcp.sandbox.samples import SAMPLE_CONNECTORS, SAMPLE_SCHEMA
 from databasin_mcp.sandbox.seed import (
     BIG_CATALOG,
     BIG_CONNECTOR_ID,
@@ -133,6 +134,25 @@ TASKS: tuple[Task, ...] = (
         "list_columns",
         {**TABLES_ARGS, "table": WIDE_TABLE},
         r"GET /api/connector/\d+/columns",
+    ),
+    # The first rows of the widest table: the default preview shows its leading columns and names the rest.
+    Task(
+        "preview_table",
+        f"preview 10 rows of the 250-column {WIDE_TABLE}",
+        "preview_table",
+        {**TABLES_ARGS, "table": WIDE_TABLE},
+        r"POST /api/connector/\d+/query$",
+    ),
+    Task(
+        "run_query",
+        "run a GROUP BY over a table with awkward names",
+        "run_query",
+        {
+            "connector_id": SAMPLE_CONNECTORS["postgres"],
+            "sql": f'SELECT "Product Name", count(*) AS orders, round(avg("Unit Price"), 2) AS avg_price '
+            f'FROM "{SAMPLE_SCHEMA}"."Order Items" GROUP BY 1 ORDER BY 2 DESC',
+        },
+        r"POST /api/connector/\d+/query$",
     ),
     # Last, so the sandbox ends as it started.
     Task(

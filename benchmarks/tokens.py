@@ -120,7 +120,7 @@ class PeerRow:
 class Definitions:
     """What the model reads of the server before any call, as Claude Code sends it (computed offline)."""
 
-    tool_definitions_off: int  # tool search off: our 13 definitions (prefixed name, description, input schema)
+    tool_definitions_off: int  # tool search off: our tool definitions (prefixed name, description, input schema)
     tool_names_on: int  # tool search on (the default): only our prefixed names, one a line
     instructions: int  # shown verbatim by Claude Code (the OpenAI Agents SDK does not send them)
     tools_list: int  # every field of tools/list as our server sends it (compact JSON)

@@ -71,3 +71,9 @@ def test_every_task_is_budgeted_for_both_clients() -> None:
         "tool_names_tool_search_on",
         "instructions",
     }
+
+
+def test_the_default_preview_of_the_250_column_table_stays_under_2000_tokens(measured: dict[str, int]) -> None:
+    """Issue 17: what the model reads of preview_table's default answer for the widest table, per client."""
+    assert measured["claude_code.preview_table"] < 2000
+    assert measured["openai_agents.preview_table"] < 2000

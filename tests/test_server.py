@@ -55,12 +55,13 @@ async def test_the_output_schemas_match_their_snapshot(make_server: ServerFactor
 async def test_every_tool_is_annotated(mcp: Client) -> None:
     tools = {tool.name: tool for tool in (await mcp.list_tools()).tools}
 
-    assert len(tools) == 13
+    assert len(tools) == 15
     for name, tool in tools.items():
         hints = tool.annotations
         assert hints is not None, name
         assert hints.read_only_hint is (name not in WRITE_TOOLS), name
-        assert hints.open_world_hint is (name == "test_connector"), name
+        # The tools that reach the connector's source, beyond the Databasin API.
+        assert hints.open_world_hint is (name in ("test_connector", "preview_table", "run_query")), name
     assert tools["delete_connector"].annotations.destructive_hint is True  # type: ignore[union-attr]
     assert tools["update_connector"].annotations.destructive_hint is True  # type: ignore[union-attr]
     assert tools["create_connector"].annotations.destructive_hint is False  # type: ignore[union-attr]
@@ -79,7 +80,6 @@ async def test_schemas_are_compact_and_require_the_project(mcp: Client) -> None:
         "project_id",
         "name",
         "connector_type",
-        "institution_id",
     ]
     assert tools["get_connector"].input_schema["properties"]["connector_id"] == {"minimum": 1, "type": "integer"}
 
@@ -105,7 +105,8 @@ async def test_read_only_mode_does_not_register_write_tools(make_server: ServerF
 
     assert names.isdisjoint(WRITE_TOOLS)
     assert "test_connector" in names
-    assert len(names) == 9
+    assert {"preview_table", "run_query"} <= names  # they only read
+    assert len(names) == 11
     assert result.is_error
     assert len(router.calls) == 0
 
@@ -140,8 +141,22 @@ def test_an_unknown_tool_name_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError) as caught:
         select_tools(Settings(tools="read,list_everything"))
     assert str(caught.value).startswith(
-        "Unknown tool or group in --tools/DATABASIN_TOOLS: list_everything. Groups: read, write, metadata; tools: "
+        "Unknown tool or group in --tools/DATABASIN_TOOLS: list_everything. "
+        "Groups: read, write, metadata, data; tools: "
     )
+
+
+def test_the_data_group_selects_the_data_tools_and_allow_queries_0_drops_them() -> None:
+    assert {spec.name for spec in select_tools(Settings(tools="data"))} == {"preview_table", "run_query"}
+    dropped = {spec.name for spec in select_tools(Settings(allow_queries=False))}
+    assert dropped.isdisjoint({"preview_table", "run_query"})
+    assert len(dropped) == 13
+    assert select_tools(Settings(tools="data,run_query", allow_queries=False)) == []
+
+
+def test_allow_queries_is_read_from_its_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASIN_ALLOW_QUERIES", "0")
+    assert {spec.name for spec in select_tools(Settings())}.isdisjoint({"preview_table", "run_query"})
 
 
 def test_read_only_wins_over_tools() -> None:

@@ -47,6 +47,8 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
     ("list_schemas", {"connector_id": BIG_CONNECTOR_ID, "catalog": BIG_CATALOG}),
     ("list_tables", TABLES),
     ("list_columns", {**TABLES, "table": WIDE_TABLE}),
+    ("preview_table", {**TABLES, "table": WIDE_TABLE}),
+    ("run_query", {"connector_id": BIG_CONNECTOR_ID, "sql": f"SELECT id, email FROM {BIG_SCHEMA}.{WIDE_TABLE}"}),
     (
         "create_connector",
         {"name": "Facts Orders", "connector_type": "RDBMS", "institution_id": 3, "project_id": PROJECT_95},
@@ -63,6 +65,7 @@ CALLS: list[tuple[str, dict[str, Any]]] = [
 ]
 LISTINGS = {"list_projects", "list_connectors", "find_connectors", "list_catalogs", "list_schemas", "list_tables"}
 LISTINGS |= {"list_columns"}
+DATA = {"preview_table", "run_query"}
 
 
 @pytest.fixture
@@ -138,6 +141,9 @@ async def test_structured_content_says_what_the_text_says_for_every_tool(connect
         lines = text(result).split("\n")
         if name in LISTINGS:
             assert_same_listing(lines, data)
+        elif name in DATA:  # a listing whose first note (that the rows are data) comes before the table
+            assert lines[1] == data["notes"][0]
+            assert_same_listing([lines[0], *lines[2:]], {**data, "notes": data["notes"][1:]})
         elif name == "get_connector":
             assert data["summary"] == lines[0]
             assert_same_record(lines, data)

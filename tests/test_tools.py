@@ -747,8 +747,9 @@ async def test_delete_without_confirm_deletes_nothing(mcp: Client, router: respx
     assert delete.call_count == 0
     assert not result.is_error
     assert text(result) == (
-        "Not deleted: confirm is false. This would delete connector 103 'Café Orders' (RDBMS, project proj-001); "
-        "pipelines using it will fail. To delete it, call delete_connector(connector_id=103, confirm=true)."
+        "Not deleted: confirm is false. This would delete connector 103 'Café Orders' (RDBMS, project proj-001). "
+        "Whether pipelines use it could not be checked (this Databasin API has no pipeline list); any that do will "
+        "fail. To delete it, call delete_connector(connector_id=103, confirm=true)."
     )
 
 

@@ -26,6 +26,7 @@ from databasin_mcp.errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    QueryFailedError,
     RateLimitError,
     ServerError,
     TransportError,
@@ -80,6 +81,7 @@ def errors() -> list[DatabasinError]:
         sent(TransportError("The connection dropped."), "POST"),
         not_sent,
         RateLimitError("The Databasin API is rate limiting this token; try again later."),
+        QueryFailedError("The database refused the statement.", status_code=200, upstream_message="no column x"),
     ]
 
 

@@ -66,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="also answer structuredContent, with output schemas (for programs; costs a model more tokens)",
     )
-    parser.add_argument("--tools", help="comma list of tools or groups (read, write, metadata) to expose")
+    parser.add_argument("--tools", help="comma list of tools or groups (read, write, metadata, data) to expose")
     parser.add_argument(
         "--allow-secret-arguments",
         action="store_true",

@@ -100,6 +100,10 @@ class Settings(BaseSettings):
         validation_alias="DATABASIN_MAX_ACTIONS",
         description="of those, simultaneous connector tests and refreshes",
     )
+    # A query (preview_table, run_query) may run longer than a metadata read; it is sent once.
+    query_timeout: float = Field(
+        60.0, gt=0, validation_alias="DATABASIN_QUERY_TIMEOUT", description="seconds a query may take"
+    )
     # How long a request waits for a free slot before answering "too many in flight; try again".
     slot_wait_timeout: float = Field(
         10.0,
@@ -132,7 +136,11 @@ class Settings(BaseSettings):
         False, validation_alias="DATABASIN_READ_ONLY", description="1 = no tool or command that writes"
     )
     tools: str | None = Field(
-        None, validation_alias="DATABASIN_TOOLS", description="tools or groups (read, write, metadata) to expose"
+        None, validation_alias="DATABASIN_TOOLS", description="tools or groups (read, write, metadata, data) to expose"
+    )
+    # 0 drops the data tools (preview_table, run_query): no rows of any source reach the model.
+    allow_queries: bool = Field(
+        True, validation_alias="DATABASIN_ALLOW_QUERIES", description="0 = no tool that reads rows"
     )
     # Off by default: Claude Code forwards structuredContent instead of the text block, so with it on the
     # model reads JSON 1.4-2.4x the size of the compact text (benchmarks/recording). For programs.

@@ -36,7 +36,6 @@ class Step:
 DEMO_CONNECTOR = {
     "name": "Demo Orders Postgres",
     "connector_type": "RDBMS",
-    "institution_id": 3,
     "project_id": PROJECT_95,
     "host": "orders-db.demo.local",
     "port": 5432,
@@ -76,6 +75,11 @@ def script(new_id: Callable[[], int], last_answer: Callable[[], str]) -> list[St
             {"connector_id": BIG_CONNECTOR_ID, "catalog": BIG_CATALOG, "schema": BIG_SCHEMA, "table": WIDE_TABLE},
         ),
         lambda: Step("Delete it (confirmed)", "delete_connector", {"connector_id": new_id(), "confirm": True}),
+        Step(
+            "The first rows of the 250-column table",
+            "preview_table",
+            {"connector_id": BIG_CONNECTOR_ID, "catalog": BIG_CATALOG, "schema": BIG_SCHEMA, "table": WIDE_TABLE},
+        ),
     ]
 
 

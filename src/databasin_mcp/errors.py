@@ -77,6 +77,11 @@ class UpstreamRefusedError(APIStatusError):
     connector_id: int | None = None
 
 
+class QueryFailedError(APIStatusError):
+    """The database refused a statement we sent (an unknown column, a type error): `upstream_message`
+    holds its words (secrets removed). Nothing in the source was changed: only SELECTs are sent."""
+
+
 class RedirectError(APIStatusError):
     """3xx: the API URL points somewhere else; the message says where (never credentials or a query)."""
 

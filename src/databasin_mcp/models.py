@@ -25,7 +25,6 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Self, TypeVar, get_args, get_origin
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -115,11 +114,6 @@ def _as_timestamp(value: Any) -> Any:
         raise ValueError("not a date") from None
     precision = "seconds" if moment.microsecond == 0 else "milliseconds"
     return moment.isoformat(timespec=precision).replace("+00:00", "Z")
-
-
-def _without_braces(value: str) -> str:
-    # Some backend answers wrap a project code in braces: "{N1r8Do}".
-    return value.strip("{}")
 
 
 Text = Annotated[str, _ReadAs(_as_text)]
@@ -296,17 +290,55 @@ class Connector(_RenamedRecord):
 
     @classmethod
     def _normalised(cls, data: dict[str, Any]) -> dict[str, Any]:
-        # The real backend says "active" three ways: active (bool), isActive (1/0, "true"),
-        # connectorHealthStatus ('active'|'inactive'|'error'|'pending'). isActive is read by the
-        # `active` field's own check, so an unreadable one is named as `active`.
+        # The real backend may keep the connection settings in a `configuration` object and date its
+        # records createdAt/updatedAt: shown under the reference's names, whichever shape came.
+        if isinstance(data.get("configuration"), dict) or "createdAt" in data or "updatedAt" in data:
+            data = _lifted(data)
+        # It says "active" four ways: active (bool), isActive (1/0, "true"), connectorHealthStatus or
+        # status ('active'|'inactive'|'error'|'pending'). isActive is read by the `active` field's own
+        # check, so an unreadable one is named as `active`.
         if data.get("active") is not None:
             return data
         if "isActive" in data:
             data = dict(data)
             data["active"] = data.pop("isActive")
-        elif isinstance(status := data.get("connectorHealthStatus"), str) and status.lower() in _HEALTH_ACTIVE:
-            data = {**data, "active": _HEALTH_ACTIVE[status.lower()]}
+            return data
+        for field in ("connectorHealthStatus", "status"):
+            if isinstance(status := data.get(field), str) and status.lower() in _HEALTH_ACTIVE:
+                return {**data, "active": _HEALTH_ACTIVE[status.lower()]}
         return data
+
+
+# A `configuration` object's settings -> the reference's flat field for each.
+_CONFIGURATION_FIELDS = (
+    ("host", "connectorHost"),
+    ("port", "connectorPort"),
+    ("database", "connectorDatabaseName"),
+    ("databaseName", "connectorDatabaseName"),
+    ("username", "connectorUsername"),
+    ("user", "connectorUsername"),
+)
+_DATE_FIELDS = (("createdAt", "createdDate"), ("updatedAt", "lastModifiedDate"))
+
+
+def _lifted(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy with `configuration`'s connection settings and createdAt/updatedAt under the reference's
+    names (a flat field already there wins); what else the configuration holds stays in it."""
+    lifted = dict(data)
+    configuration = lifted.get("configuration")
+    if isinstance(configuration, dict):
+        rest = dict(configuration)
+        for inner, flat in _CONFIGURATION_FIELDS:
+            if inner in rest and lifted.get(flat) is None:
+                lifted[flat] = rest.pop(inner)
+        if rest:
+            lifted["configuration"] = rest
+        else:
+            del lifted["configuration"]
+    for other, reference in _DATE_FIELDS:
+        if other in lifted and lifted.get(reference) is None:
+            lifted[reference] = lifted.pop(other)
+    return lifted
 
 
 class WriteResult(APIRecord):
@@ -372,26 +404,6 @@ class Column(APIRecord):
     isPrimaryKey: Flag | None = None
 
     DEFAULT_LIST_FIELDS: ClassVar[tuple[str, ...]] = ("columnName", "dataType", "isNullable", "isPrimaryKey")
-
-
-class Project(_RenamedRecord):
-    """A project of the user, from the real backend's GET /api/my/projects (not in the reference)."""
-
-    internalID: Annotated[Text, AfterValidator(_without_braces)]
-    name: Text | None = None
-    institutionID: Code | None = None
-    id: Code | None = None
-
-    @classmethod
-    def _normalised(cls, data: dict[str, Any]) -> dict[str, Any]:
-        # Seen spelled internalID and internalId; the institution as institutionId or organizationId.
-        data = dict(data)
-        if "internalID" not in data and "internalId" in data:
-            data["internalID"] = data.pop("internalId")
-        for alias in ("institutionId", "organizationId"):
-            if data.get("institutionID") is None and alias in data:
-                data["institutionID"] = data.pop(alias)
-        return data
 
 
 # --- request bodies ----------------------------------------------------------

@@ -24,6 +24,7 @@ from .errors import (
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
+    QueryFailedError,
     ServerError,
     TransportError,
     UnknownProjectError,
@@ -41,6 +42,7 @@ class Failure(Enum):
     CONFIGURATION = "the set-up (URL, token) is wrong"
     CONNECTOR_NOT_FOUND = "no connector has that ID"
     PROJECT_NOT_FOUND = "no project has that ID"
+    QUERY_FAILED = "the database refused the statement (nothing changed: only SELECTs are sent)"
     NAME_NOT_FOUND = "a catalog, schema or table of the connector does not exist"
     ROUTE_NOT_FOUND = "the API has no such route: the base URL is probably wrong"
     REFUSED_FIXABLE = "the API refused the arguments"
@@ -72,6 +74,8 @@ def classify(error: DatabasinError, spec: ToolSpec) -> Failure:
         return Failure.CONFIGURATION
     if isinstance(error, UnknownProjectError):
         return Failure.PROJECT_NOT_FOUND
+    if isinstance(error, QueryFailedError):
+        return Failure.QUERY_FAILED
     upstream = error.upstream_message if isinstance(error, APIStatusError) else None
     if isinstance(error, NotFoundError):
         if spec.subject == "listing":
@@ -156,6 +160,8 @@ class _Explainer:
                     self.call(tool, connector_id=self.connector_id) for tool in ("list_catalogs", "list_schemas")
                 )
                 return f"{self._not_found()} Check the names with {names}."
+            case Failure.QUERY_FAILED:
+                return self._query_failed()
             case Failure.ROUTE_NOT_FOUND:
                 return f"{self._not_found()} Check that DATABASIN_API_URL is the Databasin API's base URL."
             case Failure.REFUSED_FIXABLE:
@@ -183,6 +189,17 @@ class _Explainer:
         """The API's own words when they say what was not found ("Catalog 'x' not found"), else "Not found:"."""
         said = clause(self.upstream or "the API answered 404")
         return f"{said}." if "not found" in said.lower() else f"Not found: {said}."
+
+    def _query_failed(self) -> str:
+        said = clause(self.upstream or "it gave no reason")
+        table = self.arguments.get("table", ANY)
+        names = self.call("list_columns", connector_id=self.connector_id, table=table)
+        if self.tool == "preview_table":
+            tables = self.call("list_tables", connector_id=self.connector_id)
+            return f"The database refused the preview: {said}. Check the names with {tables} and {names}."
+        return f"The database refused the statement: {said}. Check the names with {names}, fix the SQL and " + (
+            f"{self.words.again(self.tool)}."
+        )
 
     def _refused(self) -> str:
         return f"The Databasin API refused the request: {clause(self.upstream or str(self.error))}."

@@ -96,6 +96,15 @@ def _reference(value: str | None) -> str | None:
     return value
 
 
+def _column_names(names: list[str] | None) -> list[str] | None:
+    if names is not None and len(names) > 500:
+        raise ValueError("at most 500 column names")
+    for name in names or ():
+        if not name.strip() or len(name) > 300:
+            raise ValueError("a column name must be 1 to 300 characters, as list_columns shows it")
+    return names or None
+
+
 Number = BeforeValidator(_not_a_flag)
 JsonBoolean = BeforeValidator(_json_boolean)
 
@@ -118,7 +127,10 @@ ProjectId = Annotated[
 InstitutionFilter = Annotated[
     int | None, Field(ge=0), _bounded(MAX_ID), Number, Cli(flag="--institution", help="Only this institution's.")
 ]
-InstitutionId = Annotated[int, Field(ge=0), _bounded(MAX_ID), Number, Cli(flag="--institution")]
+# A create's institution and owner: looked up from the project and the account where left out (ops/ownership.py).
+InstitutionId = Annotated[
+    int | None, Field(ge=0, description="default: the project's"), _bounded(MAX_ID), Number, Cli(flag="--institution")
+]
 OwnerId = Annotated[int | None, Field(ge=0), _bounded(MAX_ID), Number, Cli(flag="--owner")]
 Query = Annotated[str, _bounded(200), Cli(words=True, metavar="WORDS")]
 
@@ -150,6 +162,17 @@ ColumnLimit = Annotated[int, Field(ge=1, le=1000), Number, Cli(help="Rows per pa
 CatalogName = Annotated[str | None, _bounded(200), Cli(help="The catalog (database); default: the API's.")]
 SchemaName = Annotated[str | None, _bounded(200), Cli(help="The schema; default: the API's.")]
 TableName = Annotated[str, _bounded(200), Cli(flag="--table", help="The table.")]
+
+# --- data: rows of a table, the result of a query ---------------------------------------------------------
+
+ColumnNames = Annotated[
+    list[str] | None,
+    AfterValidator(_column_names),
+    Cli(metavar="NAME,...", help="Columns to show, comma-separated, as named by list_columns; default: all."),
+]
+RowLimit = Annotated[int, Field(ge=1, le=100), Number, Cli(help="Rows at most.")]
+# The statement's own length bound (sql/statements.py MAX_SQL_CHARS) is checked where it is parsed.
+SqlText = Annotated[str, _bounded(20_000), Cli(words=True, metavar="SQL")]
 
 # --- a connector's settings -------------------------------------------------------------------------------
 

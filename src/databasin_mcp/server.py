@@ -36,7 +36,7 @@ Manage Databasin data connectors.
 Cheap path: list_projects -> list_connectors(project_id) -> get_connector(connector_id). \
 find_connectors(query) when the project is unknown.
 Listings are paged ("next: offset=N") with few columns: fields=[...] adds API fields, fields=["*"] shows all.
-Metadata: list_catalogs -> list_schemas -> list_tables -> list_columns.
+Metadata: list_catalogs -> list_schemas -> list_tables -> list_columns -> preview_table.
 create_connector answers with an existing same-name connector instead of a duplicate; \
 delete_connector deletes only once confirmed."""
 
@@ -174,8 +174,9 @@ def describe_invalid_arguments(error: ValidationError) -> str:
 
 
 def select_tools(settings: Settings) -> list[ToolSpec]:
-    """The tools to expose: --tools (names or groups), minus the writes in read-only mode."""
-    chosen = list(TOOLS)
+    """The tools to expose: --tools (names or groups), minus the writes in read-only mode and the data
+    tools where queries are not allowed (DATABASIN_ALLOW_QUERIES=0)."""
+    chosen = list(TOOLS) if settings.allow_queries else [spec for spec in TOOLS if "data" not in spec.groups]
     if settings.tools:
         wanted = {item.strip() for item in settings.tools.split(",") if item.strip()}
         unknown = sorted(wanted - set(TOOL_NAMES) - set(GROUPS))

@@ -200,6 +200,7 @@ def listing(
     structured: bool = False,
     say: Phrasing = AGENT_PHRASING,
     shown_as: Mapping[str, Callable[[Any], Any]] | None = None,
+    cell_chars: int = MAX_CELL_CHARS,
 ) -> Answer:
     """A paged, projected, capped table of rows.
 
@@ -210,7 +211,7 @@ def listing(
     parentheses too ("default schema"). `more` replaces "next: offset=N" for
     a tool that takes no offset (how else to see the rest). `say` words the
     paging arguments for the front end that asked. `shown_as` renders a field's
-    value for the text (the data keeps the value). With `structured`,
+    value for the text (the data keeps the value); `cell_chars` is where a value is cut. With `structured`,
     the data (sent to programs as JSON, each item with its field names) is held
     under the cap too.
     """
@@ -230,7 +231,7 @@ def listing(
         return {name: renderers[name](row.get(name)) if name in renderers else row.get(name) for name in columns}
 
     text_rows = [text_of(row) for row in page_rows]
-    lines = [",".join(cell(row[name]) for name in columns) for row in text_rows]
+    lines = [",".join(cell(row[name], max_chars=cell_chars) for name in columns) for row in text_rows]
 
     # Whole rows while they fit; a first row wider than the room is shown with its cells cut, so that
     # paging always moves on (a page of no rows would say "next: offset=" this same offset forever).

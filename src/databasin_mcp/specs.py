@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .ops import Actions, ConnectorReads, ConnectorWrites, Directory, Metadata, Operation
+from .ops import Actions, ConnectorReads, ConnectorWrites, Data, Directory, Metadata, Operation
 
 # What a failure of the tool is about: a 404 names the connector, a catalog/schema/table, or the API itself.
 Subject = Literal["connector", "metadata", "listing"]
 # What it answers: a paged listing, one record, or the outcome of a write or an action.
 Answers = Literal["listing", "record", "outcome"]
-GROUPS = ("read", "write", "metadata")
+GROUPS = ("read", "write", "metadata", "data")
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,8 @@ def _writes(*, destructive: bool, idempotent: bool) -> Hints:
 READ = frozenset({"read"})
 WRITE = frozenset({"write"})
 METADATA = frozenset({"metadata"})
+# Rows of the sources themselves: DATABASIN_ALLOW_QUERIES=0 drops the group.
+DATA = frozenset({"data"})
 
 TOOLS: tuple[ToolSpec, ...] = (
     ToolSpec(
@@ -207,6 +209,30 @@ TOOLS: tuple[ToolSpec, ...] = (
         subject="metadata",
         command=("metadata", "columns"),
         annotations=_reads(),
+    ),
+    # Read-only: a statement is checked to be one SELECT before it is sent, so nothing can change; open
+    # world: it reaches the connector's source, beyond the Databasin API.
+    ToolSpec(
+        Data.preview_table,
+        "First rows of a table (SQL built for the connector's dialect).",
+        DATA,
+        writes=False,
+        action=False,
+        answers="listing",
+        subject="metadata",
+        command=("data", "preview"),
+        annotations=_reads(open_world=True),
+    ),
+    ToolSpec(
+        Data.run_query,
+        "Run one read-only SELECT (WITH/UNION ok) in the connector's SQL dialect; limit applies.",
+        DATA,
+        writes=False,
+        action=False,
+        answers="listing",
+        subject="metadata",
+        command=("data", "query"),
+        annotations=_reads(open_world=True),
     ),
 )
 TOOL_NAMES = tuple(spec.name for spec in TOOLS)

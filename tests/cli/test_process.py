@@ -47,7 +47,10 @@ def test_an_error_goes_to_stderr_with_exit_1(sandbox: Sandbox) -> None:
 def test_delete_from_a_script_without_force_refuses(sandbox: Sandbox) -> None:
     done = databasin(sandbox, "connectors", "delete", "160", stdin="y\n")
     assert (done.returncode, done.stdout) == (2, "")
-    assert done.stderr.endswith("there is no terminal to confirm it. Add --force.\n")
+    assert done.stderr.endswith(
+        "there is no terminal to confirm it. Whether pipelines use it could not be checked (this Databasin API has "
+        "no pipeline list); any that do will fail. Add --force.\n"
+    )
     assert databasin(sandbox, "connectors", "get", "160").returncode == 0
 
 

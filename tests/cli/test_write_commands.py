@@ -279,7 +279,8 @@ def test_delete_without_force_and_without_a_terminal_refuses(databasin: Databasi
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == (
         "Error: Not deleted: this would delete connector 160 '東京 Warehouse' (Redshift, project proj-007), "
-        "and there is no terminal to confirm it. Add --force.\n"
+        "and there is no terminal to confirm it. Whether pipelines use it could not be checked (this Databasin API "
+        "has no pipeline list); any that do will fail. Add --force.\n"
     )
     assert databasin("connectors", "get", "160").exit_code == 0
 
@@ -288,7 +289,8 @@ def test_delete_asks_and_deletes_on_yes(databasin: Databasin, interactive: None)
     result = databasin("connectors", "delete", "160", "--json", input="y\n")
     assert result.exit_code == 0
     assert result.stderr == (
-        "Delete connector 160 '東京 Warehouse' (Redshift, project proj-007)? Pipelines using it will fail. [y/N]: y\n"
+        "Delete connector 160 '東京 Warehouse' (Redshift, project proj-007)? Whether pipelines use it could not be "
+        "checked (this Databasin API has no pipeline list); any that do will fail. [y/N]: y\n"
     )
     assert json.loads(result.stdout) == {
         "deleted": True,

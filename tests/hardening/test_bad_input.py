@@ -38,16 +38,19 @@ from mcp_types import CallToolResult
 from databasin_mcp.harness.results import call, strings_of, text
 from databasin_mcp.models import Column, Connector, Table
 from databasin_mcp.shaping import fold
+from databasin_mcp.sql import Refused, preview
 from tests.conftest import ServerFactory
 
 from .conftest import HARDENING
 
 MAX_ID = 2**63 - 1
 CREATED_ID = 9001  # what the fake API answers a create with
-PATH = re.compile(r"^/api/connector(/(?P<id>\d+)(/(?P<action>test|refresh|catalogs|schemas|tables|columns))?)?$")
+PATH = re.compile(r"^/api/connector(/(?P<id>\d+)(/(?P<action>test|refresh|catalogs|schemas|tables|columns|query))?)?$")
 # The real backend's routes the client may also use: project names, and the v2 metadata family.
 EXTRA_PATHS = re.compile(
     r"^/api/my/projects$|^/api/v2/connector/(?P<action>catalogs|schemas|tables)/(?P<id>\d+)$|^/api/connector/columns$"
+    # a project's record (its ID one escaped path segment, never a dot segment), the user's account
+    r"|^/api/project/(?!\.\.?$)[^/]+$|^/api/my/account$"
 )
 
 # --- the upstream ------------------------------------------------------------------------------------------------
@@ -92,13 +95,15 @@ class FakeApi:
             ]
             return httpx.Response(200, json=rows)
         body: Any = {
-            None: {"connectorID": int(cid), "connectorName": "Alpha Warehouse", "connectorType": "RDBMS"},
+            None: {"connectorID": int(cid), "connectorName": "Alpha Warehouse", "connectorType": "RDBMS"}
+            | {"connectorSubType": "postgres"},  # the data tools' dialect
             "test": {"success": True, "status": "success", "message": "Connection test successful"},
             "refresh": {"message": "Metadata refresh initiated", "catalogCount": 1, "schemaCount": 2, "tableCount": 3},
             "catalogs": [{"catalogName": "sales", "description": "Sales"}],
             "schemas": [{"schemaName": "public", "description": "Public"}],
             "tables": [{"tableName": "orders", "tableType": "TABLE", "rowCount": 12, "sizeInBytes": 4096}],
             "columns": [{"columnName": "id", "dataType": "BIGINT", "isNullable": False, "isPrimaryKey": True}],
+            "query": {"success": True, "columns": ["id"], "rows": [{"id": 1}], "rowCount": 1},
         }[action]
         if action is None and method == "PUT":
             body = {"connectorID": int(cid), "message": "Connector updated successfully"}
@@ -284,7 +289,7 @@ TOOL_PARAMS: dict[str, list[Param]] = {
     "create_connector": [
         words("name", required=True),
         words("connector_type", required=True),
-        number("institution_id", 0, MAX_ID, required=True),
+        number("institution_id", 0, MAX_ID),  # looked up from the project where left out
         words("project_id", 128),
         words("host", 500),
         number("port", 1, 65535),
@@ -336,6 +341,28 @@ TOOL_PARAMS: dict[str, list[Param]] = {
         fields(list(Column.model_fields)),
         *paging(1000),
     ],
+    "preview_table": [
+        connector_id(),
+        words("table", required=True),
+        words("catalog"),
+        words("schema"),
+        Param(
+            "columns",
+            st.lists(st.text(min_size=1, max_size=20).filter(str.strip), max_size=3),
+            st.one_of(st.just([" "]), st.just(["x"] * 501), st.just(["y" * 301]), st.sampled_from([5, {"a": 1}])),
+        ),
+        number("limit", 1, 100, nullable=False),
+    ],
+    "run_query": [
+        connector_id(),
+        Param(
+            "sql",
+            st.sampled_from(["SELECT 1", "select id from orders", "SELECT * FROM t WHERE x = 'a;b'"]),
+            st.one_of(st.sampled_from(["", " ", "\n\t ", "\u3000", "y" * 20_001, 5, True, ["SELECT 1"], {"sql": 1}])),
+            required=True,
+        ),
+        number("limit", 1, 100, nullable=False),
+    ],
 }
 UNKNOWN_ARGUMENTS = ["projectId", "connectorId", "id", "Fields", "../etc", "limit ", ""]
 
@@ -385,8 +412,10 @@ def operation_refusal(tool: str, arguments: dict[str, Any]) -> str | None:
     """The refusal a valid call still gets from the operation (it names the argument), or None."""
     if tool in ("list_connectors", "create_connector") and arguments.get("project_id") is None:
         return "project_id is required: pass project_id=..."
-    if tool == "create_connector" and int(arguments["institution_id"]) != 1:
+    if tool == "create_connector" and arguments.get("institution_id") not in (None, 1, "1"):
         return "institution_id: "  # FakeApi's projects all belong to institution 1
+    if tool == "preview_table" and _unwritable(arguments):
+        return "table: the names given cannot be written as postgres SQL"
     if tool == "find_connectors" and not fold(arguments["query"]).split():
         return "query must contain at least one word"
     if tool == "update_connector" and all(arguments.get(p.name) is None for p in TOOL_PARAMS[tool][1:]):
@@ -405,12 +434,33 @@ def operation_refusal(tool: str, arguments: dict[str, Any]) -> str | None:
     return None
 
 
+def _unwritable(arguments: dict[str, Any]) -> bool:
+    """Whether the names of a preview cannot be written as SQL at all (the answer then names the table)."""
+    try:
+        built = preview(
+            "postgres",
+            arguments["table"],
+            schema=arguments.get("schema"),
+            catalog=arguments.get("catalog"),
+            columns=arguments.get("columns"),
+            levels=3,
+        )
+        built.limited(int(arguments.get("limit", 10))).text()
+    except Refused:
+        return True
+    return False
+
+
 def expected_query(
     tool: str, path: str, action: str | None, method: str, arguments: dict[str, Any]
 ) -> list[tuple[str, str]]:
     """The query parameters a request must carry: exactly these, each once, values exactly the input."""
     values: dict[str, Any] = {}
-    if path in ("/api/my/projects", "/api/connector/columns"):
+    if (
+        path in ("/api/my/projects", "/api/connector/columns", "/api/my/account")
+        or path.startswith("/api/project/")
+        or action == "query"  # the statement travels in a JSON body
+    ):
         pass  # no parameters (the v2 columns route takes its names in a JSON body)
     elif action is None and method == "GET" and tool in ("list_projects", "list_connectors", "create_connector"):
         project = arguments.get("project_id") if tool != "list_projects" else None

@@ -17,7 +17,8 @@ import respx
 from mcp import Client
 
 from databasin_mcp.harness.results import call, text
-from databasin_mcp.models import Catalog, Column, Connector, Project, RefreshResult, Schema, Table, WriteResult
+from databasin_mcp.models import Catalog, Column, Connector, RefreshResult, Schema, Table, WriteResult
+from databasin_mcp.real_records import Project
 from tests.conftest import ServerFactory
 
 pytestmark = pytest.mark.anyio

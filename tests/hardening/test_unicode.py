@@ -150,7 +150,9 @@ class NastyUpstream:
 
         def connector(cid: int) -> dict[str, Any]:
             project = request.url.params.get("internalID", v[0])
+            # The subtype names a SQL product, so the data tools have a dialect whatever the drawn type says.
             return {"connectorID": cid, "connectorName": v[1], "connectorType": v[2], "connectorHost": v[3]} | {
+                "connectorSubType": "postgres",
                 "internalID": project,
                 "institutionID": 1,
                 "active": cid != 8,
@@ -165,6 +167,8 @@ class NastyUpstream:
             body = {"connectorID": 9001, "message": v[6]} if method == "POST" else [connector(7), connector(8)]
         elif path.endswith("/test"):
             body = {"success": bool(len(v[7]) % 2), "message": v[7], "error": v[8], "details": {**extras, v[9]: v[10]}}
+        elif path.endswith("/query"):  # a result whose column names and values are the drawn text
+            body = {"success": True, "columns": [v[1], v[3], "n"], "rows": [{v[1]: v[5], v[3]: v[6], "n": 1}]}
         elif path.endswith("/refresh"):
             body = {"message": v[6], "catalogCount": 1, "schemaCount": 2, "tableCount": 3}
         elif path.endswith(("/catalogs", "/schemas", "/tables", "/columns")):
@@ -197,11 +201,14 @@ def tool_calls(example: Drawn) -> list[tuple[str, dict[str, Any]]]:
         ("list_schemas", {"connector_id": 7, "catalog": a[5]}),
         ("list_tables", {"connector_id": 7, "catalog": a[5], "schema": a[6], "fields": ["*"], **maybe}),
         ("list_columns", {"connector_id": 7, "table": a[4], "catalog": a[5], "schema": a[6]}),
+        ("preview_table", {"connector_id": 7, "table": a[4], "schema": a[6], "columns": [a[1], a[3]]}),
+        ("run_query", {"connector_id": 7, "sql": "SELECT n FROM t"}),
     ]
 
 
 LISTINGS = {"list_projects", "list_connectors", "find_connectors", "list_catalogs", "list_schemas"}
 LISTINGS |= {"list_tables", "list_columns"}
+DATA = {"preview_table", "run_query"}
 
 
 def check_shape(tool: str, result: dict[str, Any]) -> None:
@@ -212,6 +219,9 @@ def check_shape(tool: str, result: dict[str, Any]) -> None:
     assert "failed unexpectedly" not in block["text"], block["text"]
     if result.get("isError"):
         assert len(lines) == 1, lines
+    elif tool in DATA:  # the title, the table, then the notes (the first says the rows are data)
+        shown = len(data["items"])
+        assert len(lines) == 1 + (1 + shown if shown else 0) + len(data["notes"]), lines
     elif tool in LISTINGS:
         shown = len(data["items"])
         expected = 1 + (1 + shown if shown else 0) + data["truncated"]

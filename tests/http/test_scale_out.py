@@ -17,6 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 from databasin_mcp.harness.processes import Sandbox, uvicorn_workers
 from databasin_mcp.harness.results import call, text
 from databasin_mcp.sandbox.seed import seed_connectors
+from databasin_mcp.specs import TOOL_NAMES
 
 from .support import HTTP_TIMEOUT
 
@@ -49,7 +50,7 @@ async def test_clients_work_when_each_request_may_reach_another_worker(
         listed = sorted(tool.name for tool in tools.tools)
         log = workers.output.text()
 
-    assert len(listed) == 13
+    assert len(listed) == len(TOOL_NAMES)
     for connector_id, answer in answers.items():
         assert answer.splitlines()[1] == f"connectorName: {NAMES[connector_id]}"
     assert "Traceback" not in log

@@ -22,6 +22,7 @@ from databasin_mcp.harness.processes import HttpServer, LineReader, Sandbox, htt
 from databasin_mcp.harness.results import CALL_TIMEOUT
 from databasin_mcp.http_shutdown import SHUTDOWN_MESSAGE
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA
+from databasin_mcp.specs import TOOL_NAMES
 
 from .support import MCP_HEADERS, initialize_request, sse_session, streamable_client, wait_for_upstream
 
@@ -218,7 +219,7 @@ def test_stdout_carries_protocol_messages_only(sandbox: Sandbox) -> None:
 
     assert code == 0
     assert initialized["result"]["protocolVersion"] == "2025-11-25"
-    assert len(tools["result"]["tools"]) == 13
+    assert len(tools["result"]["tools"]) == len(TOOL_NAMES)
     assert found["result"]["content"][0]["text"].splitlines()[1] == "connectorName: Café Orders"
     assert missing["result"]["isError"] is True
     assert tables["result"]["content"][0]["text"].startswith("1,500 tables in connector")

@@ -178,11 +178,13 @@ def _delete(session: Session, spec: ToolSpec, arguments: dict[str, Any], as_json
     if not force:
         preview = session.run(spec, {**arguments, "confirm": False})
         what = _described(preview.data)
+        # The pipelines of its project that use it, or that this could not be checked (never blocks).
+        breaks = preview.data.get("breaks") or "Pipelines using it will fail."
         if not stdin_is_interactive():
             raise UsageFailure(
-                f"Not deleted: this would delete {what}, and there is no terminal to confirm it. Add --force."
+                f"Not deleted: this would delete {what}, and there is no terminal to confirm it. {breaks} Add --force."
             )
-        if not click.confirm(f"Delete {what}? Pipelines using it will fail.", default=False, err=True):
+        if not click.confirm(f"Delete {what}? {breaks}", default=False, err=True):
             raise Failure("Not deleted.")
     emit(session.run(spec, {**arguments, "confirm": True}), as_json=as_json)
 
@@ -333,6 +335,7 @@ def cli(ctx: click.Context, api_url: str | None, token_file: Path | None, read_o
 GROUP_HELP = {
     "connectors": "List, find, read, create, update, delete, test and refresh connectors.",
     "metadata": "Browse a connector's catalogs, schemas, tables and columns.",
+    "data": "Preview a table's rows, run one read-only SELECT.",
 }
 
 

@@ -6,24 +6,27 @@ decoding turns its body into the model, the routes module knows the real backend
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from functools import cached_property
 from typing import Any
+from urllib.parse import quote
 
+from ..errors import NotFoundError
 from ..models import (
     Catalog,
     Column,
     Connector,
     ConnectorChanges,
     DeleteResult,
-    Project,
     RefreshResult,
     Schema,
     Table,
     TestResult,
     WriteResult,
 )
+from ..real_records import Account, Pipeline, Project, QueryResult
 from .decoding import record, records
-from .policies import CREATE, IDEMPOTENT_WRITE, REFRESH, TEST
+from .policies import CREATE, IDEMPOTENT_WRITE, QUERY, REFRESH, TEST
 from .routes import RouteFamilies, connector_path, query, schema_catalog, v2_path
 from .transport import Transport
 
@@ -91,10 +94,21 @@ class DatabasinClient(Transport):
     async def list_schemas(self, connector_id: int, *, catalog: str | None = None) -> list[Schema]:
         """GET /api/connector/{id}/schemas?catalog=... (or the real backend's v2 route)."""
         path, params = connector_path(connector_id), query(catalog=catalog)
+
+        def v2_schemas() -> Awaitable[Any]:
+            return self._request("GET", v2_path("schemas", connector_id), params=params)
+
+        async def v2() -> Any:
+            if catalog is not None:
+                return await v2_schemas()
+            # Without a catalog, a relational connector's schemas are what the non-v2 catalogs route lists
+            # (its `objects`): the vendor's client reads them there. Asked only where v2 refuses the call.
+            return await self._routes.one_shape_then_other(
+                v2_schemas, lambda: self._request("GET", f"/api/connector/catalogs/{connector_id}")
+            )
+
         data = await self._routes.metadata_rows(
-            "schemas",
-            lambda: self._request("GET", f"{path}/schemas", params=params),
-            lambda: self._request("GET", v2_path("schemas", connector_id), params=params),
+            "schemas", lambda: self._request("GET", f"{path}/schemas", params=params), v2
         )
         return records(data, Schema, "schemas")
 
@@ -115,13 +129,23 @@ class DatabasinClient(Transport):
     ) -> list[Column]:
         """GET /api/connector/{id}/columns?... (or the real backend's POST /api/connector/columns)."""
         path, params = connector_path(connector_id), query(catalog=catalog, schema=schema, table=table)
-        body: dict[str, Any] = {"connectorID": connector_id, "tableName": table}
+        # The shape the vendor's client sends; the other one it declares (tableName, schemaCatalog) only
+        # where a backend refuses this one's shape.
+        used: dict[str, Any] = {"connectorID": connector_id, "objects": [table]}
+        if schema is not None:
+            used["chosenDatabaseSchema"] = schema
+        if catalog is not None:
+            used["catalog"] = catalog
+        declared: dict[str, Any] = {"connectorID": connector_id, "tableName": table}
         if (combined := schema_catalog(catalog, schema)) is not None:
-            body["schemaCatalog"] = combined
+            declared["schemaCatalog"] = combined
         data = await self._routes.metadata_rows(
             "columns",
             lambda: self._request("GET", f"{path}/columns", params=params),
-            lambda: self._request("POST", "/api/connector/columns", body=body),
+            lambda: self._routes.one_shape_then_other(
+                lambda: self._request("POST", "/api/connector/columns", body=used),
+                lambda: self._request("POST", "/api/connector/columns", body=declared),
+            ),
         )
         return records(data, Column, "columns")
 
@@ -132,6 +156,45 @@ class DatabasinClient(Transport):
         path = "/api/my/projects"
         served, data = await self._routes.if_served(path, lambda: self._request("GET", path))
         return records(data, Project, "projects") if served else None
+
+    async def run_query(self, connector_id: int, sql: str) -> QueryResult:
+        """POST /api/connector/{id}/query {"sql": ...}: a statement already checked to only read; sent once,
+        with DATABASIN_QUERY_TIMEOUT. A statement the database refused is an answer (`success: false`)."""
+        path, timeout = f"{connector_path(connector_id)}/query", self.settings.query_timeout
+        data = await self._request("POST", path, body={"sql": sql}, policy=QUERY, read_timeout=timeout)
+        return record(data or {}, QueryResult, "query result")
+
+    async def get_project(self, project_id: str) -> Project | None:
+        """GET /api/project/{id} (the real backend's; it names the institution), or None on a 404: no such
+        route (then remembered), or no such project (the callers look further either way)."""
+        if self._routes.missing("/api/project"):
+            return None
+        try:
+            segment = quote(project_id, safe="")
+            if segment in (".", ".."):  # a dot segment would be resolved away: /api/project/.. is /api/
+                segment = segment.replace(".", "%2E")
+            data = await self._request("GET", f"/api/project/{segment}")
+        except NotFoundError as error:
+            # A missing route answers the framework's bare "Not Found"; a missing project says so in words.
+            if (error.upstream_message or "Not Found").strip().casefold() == "not found":
+                self._routes.note_missing("/api/project")
+            return None
+        return record(data, Project, "project")
+
+    async def my_account(self) -> Account | None:
+        """GET /api/my/account (the real backend's: the user, whose `id` is the ownerID), or None where absent."""
+        path = "/api/my/account"
+        served, data = await self._routes.if_served(path, lambda: self._request("GET", path))
+        return record(data, Account, "account") if served else None
+
+    async def list_pipelines(
+        self, *, project_id: str, institution_id: int | str, owner_id: int | str
+    ) -> list[Pipeline] | None:
+        """GET /api/pipeline?internalID=&institutionID=&ownerID= (all three required by the real backend), or
+        None where the backend has no pipeline list (404)."""
+        path, params = "/api/pipeline", query(internalID=project_id, institutionID=institution_id, ownerID=owner_id)
+        served, data = await self._routes.if_served(path, lambda: self._request("GET", path, params=params))
+        return records(data, Pipeline, "pipelines") if served else None
 
     async def ping(self, *, with_token: bool = False) -> Any:
         """GET /api/ping, which answers without a token where the API allows: is the API there at all?"""

@@ -30,3 +30,6 @@ CREATE = RequestPolicy(after_ambiguous_failure=False, writes=True)
 # Tests and refreshes are sent once: a second one would overlap the first, still running upstream.
 TEST = RequestPolicy(after_ambiguous_failure=False, long_action=True, failure_body_is_answer=True)
 REFRESH = RequestPolicy(after_ambiguous_failure=False, writes=True, long_action=True)
+# A query is sent once: after a timeout or a 5xx a second run would load the source again for an answer
+# that most likely fails the same way. A statement the database refuses (`success: false`) is an answer.
+QUERY = RequestPolicy(after_ambiguous_failure=False, failure_body_is_answer=True)

@@ -5,8 +5,11 @@ backend serves (as seen in the vendor's own command-line client):
     GET  /api/v2/connector/catalogs/{id}                       {..., "objects": ["name", ...]}
     GET  /api/v2/connector/schemas/{id}?catalog=               {..., "objects": ["name", ...]}
     GET  /api/v2/connector/tables/{id}?catalog=&schema=        {..., "objects": [{"name", "type"}, ...]}
-    POST /api/connector/columns  {connectorID, tableName, schemaCatalog: "catalog.schema"}
-                                                               [{"name", "type", "nullable"}, ...]
+    POST /api/connector/columns  {connectorID, objects: [table], chosenDatabaseSchema, catalog}
+                                                               {"columns": [{"name", "type", "nullable"}, ...]}
+                                 (the shape its client sends; the one it also declares, {connectorID,
+                                 tableName, schemaCatalog: "catalog.schema"}, only where that is refused)
+    GET  /api/connector/catalogs/{id}                          a relational connector's schemas in `objects`
 Older deployments wrap the lists as {"catalogs": [...]}, {"schemas": [...]}, {"columns": [...]}.
 `v2_rows` turns any of those shapes into rows with the reference's field names, so both route
 families end in the same models and the same output. `RouteFamilies` learns, per client, which
@@ -20,7 +23,7 @@ import re
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from ..errors import APIStatusError, BadResponseError, NotFoundError
+from ..errors import APIStatusError, BadRequestError, BadResponseError, NotFoundError
 from ..params import MAX_ID
 
 logger = logging.getLogger(__name__)
@@ -130,6 +133,22 @@ class RouteFamilies:
             return v2_rows(kind, data)
         self.metadata = "reference"
         return data
+
+    def missing(self, route: str) -> bool:
+        """Whether `route` is known to be missing on this backend."""
+        return route in self._missing
+
+    def note_missing(self, route: str) -> None:
+        self._missing.add(route)
+
+    async def one_shape_then_other(self, first: Call, second: Call) -> Any:
+        """`first`; where the backend refuses its shape (400 or 422), `second`, once. Any other failure of
+        `first` stands (a 404 says no such connector or table, whichever shape is sent)."""
+        try:
+            return await first()
+        except BadRequestError:
+            logger.info("A route refused the request's shape; sending its other shape")
+            return await second()
 
     async def if_served(self, route: str, call: Call) -> tuple[bool, Any]:
         """(True, the answer) from a route beyond the reference, or (False, None) where the backend lacks it (404).

@@ -8,6 +8,7 @@ pass the `Words` they speak in, for the next steps an answer suggests.
 - writes.py: create, update, delete, with their safety rules
 - actions.py: test a connection, refresh metadata
 - metadata.py: catalogs, schemas, tables, columns
+- data.py: a table's first rows, one read-only SELECT
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from ..wording import AGENT_WORDS, Words
 from .actions import Actions
 from .base import Progress, Services
 from .connectors import ConnectorReads
+from .data import Data
 from .directory import Directory
 from .metadata import Metadata, MetadataRows
 from .writes import ConnectorWrites
@@ -33,6 +35,7 @@ __all__ = [
     "Actions",
     "ConnectorReads",
     "ConnectorWrites",
+    "Data",
     "Directory",
     "Metadata",
     "MetadataRows",
@@ -64,7 +67,15 @@ class Operations:
         self.actions = Actions(services)
         self.writes = ConnectorWrites(services, self.directory, self.connectors, self.actions)
         self.metadata = Metadata(services)
-        self._parts: tuple[Any, ...] = (self.directory, self.connectors, self.actions, self.writes, self.metadata)
+        self.data = Data(services, self.connectors)
+        self._parts: tuple[Any, ...] = (
+            self.directory,
+            self.connectors,
+            self.actions,
+            self.writes,
+            self.metadata,
+            self.data,
+        )
 
     def bind(self, operation: Operation) -> Operation:
         """An operation as a tool spec names it (a method of one of the parts' classes), bound to this

@@ -1,7 +1,7 @@
 """The project and connector directory: which project a call means, the connector lists (cached), projects.
 
 The API has no project endpoint in the reference: projects are what the connectors say they belong
-to, named where the real backend serves /api/my/projects.
+to, named where the real backend serves /api/my/projects, looked up where it serves /api/project/{id}.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DatabasinError, InvalidArgumentError, UnknownProjectError
-from ..models import Connector, Project, RecordList, skipped_of
+from ..models import Connector, RecordList, skipped_of
 from ..params import InstitutionFilter
+from ..real_records import Project
 from ..shaping import Answer, counted, listing
 from ..wording import ANY
 from .base import Services
@@ -33,6 +34,7 @@ class ProjectLookup:
     exists: bool
     near: list[str]  # the IDs it was probably meant to be, closest first
     listed: bool  # the API lists the user's projects: a project without connectors is known too
+    institution: int | str | None = None  # where the API says (GET /api/project/{id}, the project list)
 
 
 class Directory:
@@ -137,12 +139,23 @@ class Directory:
         )
 
     async def look_up(self, project: str) -> ProjectLookup:
-        """Whether `project` exists: in the user's project list where the API serves one, else in the
-        connector list (a project with no connectors cannot be told from a typo there)."""
+        """Whether `project` exists, and its institution where the API says: GET /api/project/{id} where
+        served, else the user's project list where the API serves one, else the connector list (a
+        project with no connectors cannot be told from a typo there)."""
+        try:
+            record = await self.services.cache.get_or_fetch(
+                ("project", project), lambda: self.services.client.get_project(project)
+            )
+        except DatabasinError as error:
+            logger.info("The project's record could not be read: %s", type(error).__name__)
+            record = None  # the lists below still tell whether it exists
+        if record is not None and record.internalID == project:
+            return ProjectLookup(True, [], True, record.institutionID)
         named = await self.named_projects(None)
         known = {c.internalID for c in await self.connectors() if c.internalID} | set(named or {})
         if project in known:
-            return ProjectLookup(True, [], named is not None)
+            institution = named[project].institutionID if named and project in named else None
+            return ProjectLookup(True, [], named is not None, institution)
         same_but_case = sorted(other for other in known if other.casefold() == project.casefold())
         close = difflib.get_close_matches(project, sorted(known), n=2, cutoff=0.6)
         return ProjectLookup(False, list(dict.fromkeys([*same_but_case, *close])), named is not None)

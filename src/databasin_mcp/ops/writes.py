@@ -15,7 +15,7 @@ from typing import Any
 
 import anyio
 
-from ..errors import DatabasinError, InvalidArgumentError, NotFoundError, TransportError
+from ..errors import BadRequestError, DatabasinError, InvalidArgumentError, NotFoundError, TransportError
 from ..models import Connector, ConnectorChanges
 from ..params import (
     AllowDuplicate,
@@ -45,6 +45,8 @@ from .base import Services
 from .connectors import ConnectorReads
 from .directory import Directory
 from .notes import name_key, same_name, shown_value
+from .ownership import Ownership
+from .pipelines import Pipelines
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +63,8 @@ class ConnectorWrites:
         self.directory = directory
         self.reads = reads
         self.actions = actions
+        self.ownership = Ownership(services, directory)
+        self.pipelines = Pipelines(services)
         self._unanswered_creates = _UnansweredCreates()
         # (project, folded name) -> the create being made now; a second one waits for its outcome.
         self._creates_in_flight: dict[tuple[str, str], _CreateInFlight] = {}
@@ -72,8 +76,8 @@ class ConnectorWrites:
         *,
         name: ConnectorName,
         connector_type: ConnectorType,
-        institution_id: InstitutionId,
         project_id: ProjectId = None,
+        institution_id: InstitutionId = None,
         host: Host = None,
         port: Port = None,
         database: Database = None,
@@ -141,14 +145,15 @@ class ConnectorWrites:
         changes: ConnectorChanges,
         name: str,
         connector_type: str,
-        institution_id: int,
+        institution_id: int | None,
         test: bool,
         allow_duplicate: bool,
     ) -> Answer:
         words = self.services.words
         project = pending_key[0]
         members = await self.directory.connectors(project_id=project)
-        await self._check_project(project, institution_id, members)
+        institution = await self.ownership.institution(project, institution_id, members)
+        await self._check_project(project, institution, members)
         if not allow_duplicate:
             # Agents retry: a second create with the same name in the same project is almost
             # always the first one again, so answer with what exists instead of a duplicate.
@@ -172,8 +177,13 @@ class ConnectorWrites:
                     f"{words.setting('create_connector', 'allow_duplicate', True)} to create another.",
                     {"created": False, "connector_id": None, "pending": True},
                 )
+        owner = await self.ownership.owner(changes.owner_id)
+        changes = changes.model_copy(update={"institution_id": institution, "owner_id": owner})
         try:
             result = await self.services.client.create_connector(changes)
+        except BadRequestError as refused:
+            given = {"institution_given": institution_id is not None, "owner_given": owner is not None}
+            raise self.ownership.needed(refused, **given) or refused from None
         except TransportError as error:
             # No answer does not mean no connector: the API may still be creating it. A retry
             # in the next minutes must not make a second one before the first shows up.
@@ -318,10 +328,11 @@ class ConnectorWrites:
         }
         if confirm is not True:  # only the boolean true: never "yes", 1 or "false" read as truthy
             again = self.services.words.do("delete_connector", connector_id=connector_id, confirm=True)
+            use = await self.pipelines.using(connector)
+            breaks = use.sentence(connector.internalID or "its project")
             return Answer(
-                f"Not deleted: confirm is false. This would delete {what}; pipelines using it will fail. "
-                f"To delete it, {again}.",
-                {"deleted": False, **summary},
+                f"Not deleted: confirm is false. This would delete {what}. {breaks} To delete it, {again}.",
+                {"deleted": False, **summary, "pipelines": use.listed(), "breaks": breaks},
             )
         try:
             await self.services.client.delete_connector(connector_id)

@@ -62,7 +62,8 @@ class ConnectorApi(EndpointBase):
         return JSONResponse(body)
 
     async def create_connector(self, request: Request) -> Response:
-        record = new_connector(parse_json_object(await request.body()), _now())
+        real = self.state.config.dialect == "real"
+        record = new_connector(parse_json_object(await request.body()), _now(), owner_required=real)
         connector_id = self.state.store.create(record)
         return JSONResponse(
             {"connectorID": connector_id, "message": "Connector created successfully", "status": "success"}

@@ -14,6 +14,8 @@ from .api import ConnectorApi
 from .config import SandboxConfig
 from .errors import ApiError, error_response, missing_route_response
 from .gate import ApiGate
+from .query import QueryApi
+from .real import RealApi
 from .state import SandboxState
 from .store import Store
 from .v2 import V2Api
@@ -27,9 +29,11 @@ def create_app(config: SandboxConfig | None = None, store: Store | None = None) 
 def build_sandbox(config: SandboxConfig, store: Store | None = None) -> tuple[Starlette, SandboxState]:
     """The app and its state (running_sandbox needs the state to report the live token)."""
     state = SandboxState.create(config, store)
-    routes: list[BaseRoute] = [*ConnectorApi(state).routes(), *AdminApi(state).routes()]
+    routes: list[BaseRoute] = [*ConnectorApi(state).routes(), *QueryApi(state).routes(), *AdminApi(state).routes()]
     if config.serves_v2:
         routes += V2Api(state).routes()
+    if config.dialect == "real":
+        routes += RealApi(state).routes()
     app = Starlette(
         routes=routes,
         middleware=[Middleware(ApiGate, state=state)],

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from .samples import SAMPLE_CONNECTORS, SAMPLE_ROWS, SAMPLE_SCHEMA, SAMPLE_TABLES, sample_columns
 from .seed import (
     BIG_CATALOG,
     BIG_CONNECTOR_ID,
@@ -23,6 +24,7 @@ from .seed import (
 )
 
 MetadataItem = dict[str, Any]
+_SAMPLE_IDS = frozenset(SAMPLE_CONNECTORS.values())
 
 _CATALOGS = {
     "analytics_prod": "Production analytics database",
@@ -154,10 +156,23 @@ def _schemas(seed: int, huge_tables: int, connector_id: int, catalog: str) -> tu
         names.insert(0, BIG_SCHEMA)
         if huge_tables:
             names.append(HUGE_SCHEMA)
+    if _is_sample(seed, connector_id, catalog, SAMPLE_SCHEMA):
+        names.append(SAMPLE_SCHEMA)  # last: the default schema stays what it was
     return tuple({"schemaName": name, "description": f"{name.replace('_', ' ').title()} schema"} for name in names)
 
 
+def _is_sample(seed: int, connector_id: int, catalog: str, schema: str) -> bool:
+    """The sample schema of a sample connector: in its first catalog."""
+    return (
+        connector_id in _SAMPLE_IDS
+        and schema == SAMPLE_SCHEMA
+        and catalog == _catalogs(seed, connector_id)[0]["catalogName"]
+    )
+
+
 def _table_count(seed: int, huge_tables: int, connector_id: int, catalog: str, schema: str) -> int:
+    if _is_sample(seed, connector_id, catalog, schema):
+        return len(SAMPLE_TABLES)
     if (connector_id, catalog) == (BIG_CONNECTOR_ID, BIG_CATALOG):
         if schema == BIG_SCHEMA:
             return BIG_SCHEMA_TABLES
@@ -168,6 +183,11 @@ def _table_count(seed: int, huge_tables: int, connector_id: int, catalog: str, s
 
 @lru_cache(maxsize=1024)
 def _tables(seed: int, huge_tables: int, connector_id: int, catalog: str, schema: str) -> tuple[MetadataItem, ...]:
+    if _is_sample(seed, connector_id, catalog, schema):
+        return tuple(
+            {"tableName": name, "tableType": "TABLE", "rowCount": SAMPLE_ROWS, "sizeInBytes": SAMPLE_ROWS * 120}
+            for name in SAMPLE_TABLES
+        )
     rng = _rng(seed, connector_id, catalog, schema)
     count = _table_count(seed, huge_tables, connector_id, catalog, schema)
     is_big = (connector_id, catalog, schema) == (BIG_CONNECTOR_ID, BIG_CATALOG, BIG_SCHEMA)
@@ -196,6 +216,8 @@ def _table_names(seed: int, huge_tables: int, connector_id: int, catalog: str, s
 
 @lru_cache(maxsize=4096)
 def _columns(seed: int, connector_id: int, catalog: str, schema: str, table: str) -> tuple[MetadataItem, ...]:
+    if _is_sample(seed, connector_id, catalog, schema):
+        return tuple(sample_columns(table))
     rng = _rng(seed, connector_id, catalog, schema, table)
     is_wide = (connector_id, catalog, schema, table) == (BIG_CONNECTOR_ID, BIG_CATALOG, BIG_SCHEMA, WIDE_TABLE)
     count = WIDE_TABLE_COLUMNS if is_wide else rng.randint(3, 30)

@@ -50,8 +50,17 @@ class ConnectorPresenter:
         if self.leak_secrets:
             body.update(leaked_secrets(record))
         if self.dialect == "real":
-            body = _real_dialect(body)
+            body = _real_dialect(body, subtype(record))
         return body
+
+
+def subtype(record: ConnectorRecord) -> str:
+    """The product the real backend names in connectorSubType: a relational connector's by its port."""
+    ctype = str(record.get("connectorType") or "")
+    if ctype != "RDBMS":
+        return ctype.casefold()
+    by_port = {"3306": "mysql", "5432": "postgres", "1433": "sqlserver", "1521": "oracle"}
+    return str(record.get("connectorSubType") or by_port.get(str(record.get("connectorPort")), "postgres"))
 
 
 def leaked_secrets(record: ConnectorRecord) -> dict[str, str]:
@@ -70,14 +79,35 @@ def leaked_secrets(record: ConnectorRecord) -> dict[str, str]:
     }
 
 
-def _real_dialect(body: dict[str, Any]) -> dict[str, Any]:
-    """What the production backend really sends: string IDs and two different spellings of "active"."""
+# Flat connection settings -> their names in the real backend's `configuration` object.
+_CONFIGURATION = (
+    ("connectorHost", "host"),
+    ("connectorPort", "port"),
+    ("connectorDatabaseName", "database"),
+    ("connectorUsername", "username"),
+)
+
+
+def _real_dialect(body: dict[str, Any], subtype: str) -> dict[str, Any]:
+    """What the production backend really sends: string IDs, two different spellings of "active", the
+    product in connectorSubType, createdAt/updatedAt, and (on two records of three) the connection
+    settings inside a `configuration` object."""
     connector_id = int(body["connectorID"])
     active = bool(body.get("active"))
     shaped = {key: value for key, value in body.items() if key != "active"}
     shaped["connectorID"] = str(connector_id)
+    shaped["connectorSubType"] = subtype
     if connector_id % 2 == 0:
         shaped["isActive"] = int(active)
     else:
         shaped["connectorHealthStatus"] = "active" if active else "inactive"
+    for old, new in (("createdDate", "createdAt"), ("lastModifiedDate", "updatedAt")):
+        if old in shaped:
+            shaped[new] = shaped.pop(old)
+    if connector_id % 3:
+        configuration = {inner: shaped.pop(flat) for flat, inner in _CONFIGURATION if flat in shaped}
+        port = configuration.get("port")
+        if isinstance(port, str) and port.isdigit():
+            configuration["port"] = int(port)
+        shaped["configuration"] = configuration
     return shaped

@@ -12,6 +12,7 @@ from .faults import RandomFaults, ScriptedFaults
 from .metadata import ConnectorMetadata
 from .present import ConnectorPresenter
 from .ratelimit import FixedWindowLimiter
+from .samples import SampleDatabase
 from .store import Store
 
 
@@ -65,6 +66,7 @@ class SandboxState:
     random_faults: RandomFaults
     requests: RequestLog
     in_flight: InFlight
+    samples: SampleDatabase  # the rows the query route reads, loaded as queries name tables
 
     @classmethod
     def create(cls, config: SandboxConfig, store: Store | None = None) -> SandboxState:
@@ -79,4 +81,5 @@ class SandboxState:
             random_faults=RandomFaults(config),
             requests=RequestLog(),
             in_flight=InFlight(),
+            samples=SampleDatabase(config.seed),
         )

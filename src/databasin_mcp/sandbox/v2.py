@@ -43,18 +43,26 @@ class V2Api(EndpointBase):
         return JSONResponse(_envelope(record, [{"name": t["tableName"], "type": t["tableType"]} for t in items]))
 
     async def columns(self, request: Request) -> Response:
-        """Body ``{"connectorID": 101, "tableName": "orders", "schemaCatalog": "catalog.schema"}``."""
+        """Body ``{"connectorID": 101, "objects": ["orders"], "chosenDatabaseSchema": "schema", "catalog": "c"}``
+        (what the vendor's client sends; answered ``{"columns": [...]}``), or the shape it also declares,
+        ``{"connectorID": 101, "tableName": "orders", "schemaCatalog": "catalog.schema"}`` (answered as a list)."""
         body = parse_json_object(await request.body())
         record = self.connector(body.get("connectorID"))
         with self.errors_about(record):
-            table = body.get("tableName")
+            if "objects" in body:
+                objects = body.get("objects")
+                if not isinstance(objects, list) or len(objects) != 1 or not isinstance(objects[0], str):
+                    raise ApiError(400, "Invalid value for field objects: expected one table name")
+                table: Any = objects[0]
+                catalog, schema = _optional(body, "catalog"), _optional(body, "chosenDatabaseSchema")
+            else:
+                table = body.get("tableName")
+                catalog, schema = _split_schema_catalog(body.get("schemaCatalog"))
             if not isinstance(table, str) or not table:
                 raise ApiError(400, "Missing required field: tableName")
-            catalog, schema = _split_schema_catalog(body.get("schemaCatalog"))
             items = self.state.metadata.columns(record["connectorID"], catalog, schema, table)
-        return JSONResponse(
-            [{"name": c["columnName"], "type": c["dataType"], "nullable": c["isNullable"]} for c in items]
-        )
+        columns = [{"name": c["columnName"], "type": c["dataType"], "nullable": c["isNullable"]} for c in items]
+        return JSONResponse({"columns": columns} if "objects" in body else columns)
 
     async def projects(self, request: Request) -> Response:
         return JSONResponse(
@@ -78,6 +86,13 @@ def _envelope(record: ConnectorRecord, objects: list[Any]) -> dict[str, Any]:
         "connectorType": record["connectorType"],
         "objects": objects,
     }
+
+
+def _optional(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ApiError(400, f"Invalid value for field {name}: expected a string")
+    return value or None
 
 
 def _split_schema_catalog(value: Any) -> tuple[str | None, str | None]:

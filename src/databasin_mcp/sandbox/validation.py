@@ -26,9 +26,10 @@ def parse_json_object(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def new_connector(body: dict[str, Any], now: datetime) -> ConnectorRecord:
-    """A complete record for a create request (without connectorID), defaults filled in."""
-    for name in REQUIRED_FIELDS:
+def new_connector(body: dict[str, Any], now: datetime, *, owner_required: bool = False) -> ConnectorRecord:
+    """A complete record for a create request (without connectorID), defaults filled in. The real backend
+    also requires the owner (`owner_required`)."""
+    for name in (*REQUIRED_FIELDS, "ownerID") if owner_required else REQUIRED_FIELDS:
         if body.get(name) in (None, ""):
             raise ApiError(400, f"Missing required field: {name}")
     fields = _normalised(body)
