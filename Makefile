@@ -7,9 +7,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 # Re-install when pyproject.toml changes.
 STAMP  := $(VENV)/.installed
-# Node packages for the interoperability tests (MCP Inspector, TypeScript SDK), installed by
-# the tests themselves at pinned versions into this folder, once; never committed.
-export DATABASIN_INTEROP_NODE_DIR := $(CURDIR)/.cache/interop-node
+# The pinned npm clients of the interoperability tests (MCP Inspector, TypeScript SDK, Claude Code, ~500 MB)
+# are installed by the tests themselves, once per machine, into the per-user cache
+# ($XDG_CACHE_HOME/databasin-mcp/interop-node, else ~/.cache/...); DATABASIN_INTEROP_NODE_DIR moves them.
 
 # Cache compiled modules between runs even where the shell sets PYTHONDONTWRITEBYTECODE: pytest otherwise
 # rewrites the assertions of every test module on every run, and each server a test starts recompiles src/.
@@ -17,7 +17,21 @@ unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: demo check test lint bench mcpb clean
 
+# A .venv made by another Python (PYTHON=python3.12, an upgrade, a removed interpreter) is rebuilt, not
+# reused: the interpreter's version and installation are compared with the venv's on every make.
+WHICH_PYTHON := import sys; print(sys.version.split()[0], sys.base_prefix)
+WANTED_PYTHON := $(shell $(PYTHON) -c '$(WHICH_PYTHON)' 2>/dev/null)
+VENV_PYTHON := $(shell $(BIN)/python -c '$(WHICH_PYTHON)' 2>/dev/null)
+ifneq ($(WANTED_PYTHON),)
+ifneq ($(WANTED_PYTHON),$(VENV_PYTHON))
+$(shell rm -rf $(VENV))
+endif
+endif
+
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "make: databasin-mcp needs Python 3.11 or later; '$(PYTHON)' is not. Name one: make $(MAKECMDGOALS) PYTHON=python3.11" >&2; \
+	  exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test,dev,bench]"

@@ -11,12 +11,34 @@ import pytest
 from databasin_mcp.harness.node import NodeTools, node_dir_from_environment
 from databasin_mcp.harness.processes import Sandbox, sandbox_process
 
-from .nodetools import prepare
+from .nodetools import missing_node, prepare
 
 # Read when this file is imported, before the root conftest isolates each test's environment and HOME:
 # the install must see DATABASIN_INTEROP_NODE_DIR and reuse the developer's npm cache.
 ORIGINAL_ENVIRONMENT = dict(os.environ)
 NODE_DIR = node_dir_from_environment(ORIGINAL_ENVIRONMENT)
+
+
+# Without node, the tests of the node clients are left out, and the run says so once, in one line.
+NODE_TESTS_LEFT_OUT: list[str] = []
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    needing = [item for item in items if "node_tools" in getattr(item, "fixturenames", ())]
+    if not needing:
+        return
+    env = {k: v for k, v in ORIGINAL_ENVIRONMENT.items() if not k.startswith(("DATABASIN_", "PUBLIC_API_URI"))}
+    reason = missing_node(env)
+    if reason is None:
+        return
+    config.hook.pytest_deselected(items=needing)
+    items[:] = [item for item in items if item not in needing]
+    NODE_TESTS_LEFT_OUT.append(f"{len(needing)} tests of the real node clients (tests/interop) not run: {reason}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in NODE_TESTS_LEFT_OUT:
+        terminalreporter.write_line(f"SKIPPED {line}", yellow=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """Installing the pinned npm clients (MCP Inspector, TypeScript SDK, Claude Code) once, for tests/interop.
 
-The packages go into DATABASIN_INTEROP_NODE_DIR (the Makefile sets <repo>/.cache/interop-node,
-the default too) with `npm install --prefix`; a later run that finds the pinned versions there
-installs nothing. The install is serialised with a lock file, so two test runs at once share it.
+The packages go into DATABASIN_INTEROP_NODE_DIR (default: the per-user cache,
+~/.cache/databasin-mcp/interop-node) with `npm install --prefix`; a later run, from any clone,
+that finds the pinned versions there installs nothing. Without node 20+ and npm the tests are
+skipped, saying so once. The install is serialised with a lock file, so two test runs at once share it.
 Which versions, where, and how to run them: databasin_mcp.harness.node.
 """
 
@@ -108,20 +109,33 @@ def registry(env: Mapping[str, str]) -> str:
         return "the configured npm registry"
 
 
+NO_NODE = "need Node.js 20 or later and npm on PATH"
+
+
+def missing_node(env: Mapping[str, str]) -> str | None:
+    """Why the node clients cannot run here, or None: node and npm on PATH, node 20 or later."""
+    node, npm = shutil.which("node", path=env.get("PATH")), shutil.which("npm", path=env.get("PATH"))
+    if node is None or npm is None:
+        return f"{NO_NODE} (not found)"
+    version = run_bounded([node, "--version"], env=env, timeout=60).stdout.strip()
+    if int(version.lstrip("v").split(".")[0]) < 20:
+        return f"{NO_NODE} ({node} is {version})"
+    return None
+
+
 def prepare(node_dir: Path, env: Mapping[str, str]) -> NodeTools:
-    """Install what is missing and check that each client starts with the machine's node."""
+    """Install what is missing and check that each client starts with the machine's node (missing_node says
+    whether there is one; the conftest leaves these tests out where there is not)."""
     node = shutil.which("node", path=env.get("PATH"))
-    if node is None:
-        pytest.fail("tests/interop need node (20 or later) on PATH")
+    assert node is not None, NO_NODE
+    node_version = run_bounded([node, "--version"], env=env, timeout=60).stdout.strip()
     npm_install(node_dir, PINS, env)
     tools = NodeTools(
         dir=node_dir,
         node=node,
-        node_version=run_bounded([node, "--version"], env=env, timeout=60).stdout.strip(),
+        node_version=node_version,
         versions={name: installed_version(node_dir, name) or "" for name in PINS},
     )
-    major = int(tools.node_version.lstrip("v").split(".")[0])
-    assert major >= 20, f"tests/interop need node 20 or later; {node} is {tools.node_version}"
     if tools.claude.stat().st_size < 100_000:
         # Claude Code's postinstall swaps its 500-byte stub for the native binary; run it if npm skipped it.
         run_bounded([node, "install.cjs"], env=env, timeout=120, cwd=tools.package(CLAUDE_CODE))

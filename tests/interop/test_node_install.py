@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +14,7 @@ import pytest
 from databasin_mcp.harness.node import PINS, TS_SDK, NodeTools, installed_version
 from databasin_mcp.harness.processes import clean_env
 
-from .nodetools import npm_install
+from .nodetools import NO_NODE, ROOT, npm_install
 
 pytestmark = pytest.mark.e2e
 
@@ -47,3 +50,26 @@ def test_an_unreachable_registry_fails_the_tests_saying_so(
     with pytest.raises(pytest.fail.Exception, match=r"The npm registry \(http://127\.0\.0\.1:\d+/\) cannot be reached"):
         npm_install(folder, {TS_SDK: PINS[TS_SDK]}, unreachable_registry, timeout=120)
     assert installed_version(folder, TS_SDK) is None
+
+
+def test_without_node_the_clients_tests_are_skipped_in_one_line(tmp_path: Path) -> None:
+    """A machine without Node.js runs everything else; the node clients' tests say why they did not run, once."""
+    node_tests = [
+        "tests/interop/test_node_install.py::test_the_pinned_versions_are_installed",
+        "tests/interop/test_inspector.py",
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *node_tests],
+        cwd=ROOT,
+        env=clean_env(PATH=str(tmp_path), DATABASIN_INTEROP_NODE_DIR=str(tmp_path / "node")),  # no node, no npm
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert done.returncode == 5, done.stdout + done.stderr  # pytest's "no tests ran": all 4 were left out
+    skipped = [line for line in done.stdout.splitlines() if line.startswith("SKIPPED")]
+    assert skipped == [f"SKIPPED 4 tests of the real node clients (tests/interop) not run: {NO_NODE} (not found)"]
+    assert re.search(r"^4 deselected in ", done.stdout, flags=re.MULTILINE), done.stdout
+    assert not (tmp_path / "node").exists()  # nothing was installed

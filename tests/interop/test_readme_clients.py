@@ -28,7 +28,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from databasin_mcp.harness.children import run_all, run_bounded
-from databasin_mcp.harness.node import NodeTools, node_env
+from databasin_mcp.harness.node import INSPECTOR, PINS, NodeTools, node_env
 from databasin_mcp.harness.processes import Sandbox, clean_env
 from databasin_mcp.sandbox.seed import PROJECT_95
 
@@ -213,12 +213,14 @@ def test_claude_code_registers_a_server_that_connects(
 def test_the_inspector_command_lines(
     node_tools: NodeTools, sandbox: Sandbox, readme_servers: ReadmeServers, token_home: Path
 ) -> None:
-    """Each `npx @modelcontextprotocol/inspector --cli ...` line, literally (npx finds the pinned install)."""
+    """Each `npx @modelcontextprotocol/inspector@<pin> --cli ...` line, literally. Pinned in README: unpinned,
+    npx on Node 20 resolves an old Inspector whose CLI rejects the stdio line (issue 16 #3). npx, offline,
+    finds the pinned install in the folder it runs in."""
     replacements = local(
         sandbox, token_home, **{MCP_URL_PLACEHOLDER: readme_servers.mcp, SSE_URL_PLACEHOLDER: readme_servers.sse}
     )
     lines = shell_lines(snippets()["inspector"])
-    assert {line.split()[:3] == ["npx", "@modelcontextprotocol/inspector", "--cli"] for line in lines} == {True}
+    assert {line.split()[:3] == ["npx", f"{INSPECTOR}@{PINS[INSPECTOR]}", "--cli"] for line in lines} == {True}
     runs = run_all(
         {line: ["bash", "-c", localize(line, replacements)] for line in lines},
         env=node_env(token_home, npm_config_offline="true"),

@@ -14,9 +14,9 @@ from pathlib import Path
 from .processes import clean_env
 
 NODE_DIR_VARIABLE = "DATABASIN_INTEROP_NODE_DIR"
-# The checkout's .cache/interop-node (`make` installs this package editable, from the checkout); the
-# Makefile sets DATABASIN_INTEROP_NODE_DIR to the same folder.
-DEFAULT_NODE_DIR = Path(__file__).resolve().parents[3] / ".cache" / "interop-node"
+# Per user, outside any clone ($XDG_CACHE_HOME/databasin-mcp, as the packaging tests' cache): the clients
+# are ~500 MB, downloaded once per machine, not once per clone.
+DEFAULT_NODE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "databasin-mcp" / "interop-node"
 
 # Pinned: the current releases when the interoperability tests were written (npm view <pkg> version).
 INSPECTOR = "@modelcontextprotocol/inspector"
@@ -48,7 +48,7 @@ def node_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def node_dir_from_environment(environ: Mapping[str, str] = os.environ) -> Path:
-    """Where the clients are installed: DATABASIN_INTEROP_NODE_DIR, else the checkout's .cache/interop-node."""
+    """Where the clients are installed: DATABASIN_INTEROP_NODE_DIR, else the per-user cache."""
     value = environ.get(NODE_DIR_VARIABLE)
     return Path(value).resolve() if value else DEFAULT_NODE_DIR
 
