@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import anyio
@@ -23,6 +22,7 @@ from mcp import Client
 
 from databasin_mcp.harness.processes import clean_env
 from databasin_mcp.harness.procfs import Memory, memory
+from databasin_mcp.harness.upstreams import serving
 
 from .processes import OURS, children, stdio_params
 
@@ -55,15 +55,8 @@ class _Tables(BaseHTTPRequestHandler):
 @contextmanager
 def upstream(tables: int) -> Iterator[str]:
     handler = type("Tables", (_Tables,), {"tables": tables})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(handler) as url:
+        yield url
 
 
 async def measure(calls: int, tables: int, ttl: float) -> dict[str, Memory]:

@@ -25,7 +25,6 @@ import io
 import json
 import logging
 import sys
-import threading
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -40,6 +39,7 @@ from databasin_mcp import redact
 from databasin_mcp.config import Settings
 from databasin_mcp.harness.processes import Sandbox, clean_env, sandbox_process
 from databasin_mcp.harness.results import call, strings_of, text
+from databasin_mcp.harness.upstreams import serving
 from databasin_mcp.log import configure_logging
 from databasin_mcp.redact import mask_text, scrub
 from databasin_mcp.sandbox.seed import (
@@ -575,15 +575,8 @@ class LeakyHeaders(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def leaky_headers() -> Iterator[str]:
     LeakyHeaders.secrets = {name: f"Hdr{name}{uuid.uuid4().hex[:12]}" for name in ("cookie", "refresh", "bearer")}
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), LeakyHeaders)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serving(LeakyHeaders) as url:
+        yield url
 
 
 @pytest.fixture
