@@ -148,6 +148,7 @@ def test_a_reader_that_stops_after_the_first_line_ends_the_demo_with_0_and_leave
     assert "Traceback" not in errors
     assert "BrokenPipe" not in errors
     assert "Exception ignored" not in errors
+    assert "write tool=create_connector" not in errors  # it stopped at the first step it could not show
     assert processes_of_run(marker) == []
 
 
