@@ -2,19 +2,24 @@
 
 Starts the sandbox API in the background on a free port, launches the real
 `databasin-mcp` server over stdio with a real MCP client, runs the calls an
-agent managing connectors would make, and prints each call with exactly the
-text the model reads and its size in tokens. Needs no account and no
-configuration; stops the sandbox when done.
+agent managing connectors would make, and prints each call with the first
+lines of the text the model reads and the size of the whole of it in tokens;
+it ends with how to connect the server for real. Needs no account and no
+configuration; stops the sandbox and the server when done, also when its
+reader stops reading (`make demo | head`), and names any failure in one line.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
 import anyio
 import httpx
@@ -99,52 +104,160 @@ def typed_on_the_page(answer: str) -> str:
     return ref
 
 
-def token_counter() -> tuple[Callable[[str], int], str]:
+@dataclass(frozen=True)
+class TokenCounter:
+    count: Callable[[str], int]
+    estimated: bool
+    name: str
+
+
+def token_counter() -> TokenCounter:
     """Claude's (legacy) tokenizer when installed, else an estimate of 4 characters a token."""
     try:
         from anthropic_tokenizer import count_tokens
     except ImportError:
-        return (lambda text: max(1, round(len(text) / 4))), "≈ tokens (estimate: install the bench extra to count)"
-    return count_tokens, "tokens (Claude's legacy tokenizer)"
+        estimate = "estimated at 4 characters a token: install the bench extra to count"
+        return TokenCounter(lambda text: max(1, round(len(text) / 4)), estimated=True, name=estimate)
+    return TokenCounter(count_tokens, estimated=False, name="Claude's legacy tokenizer")
 
 
-async def run() -> int:
-    count, unit = token_counter()
-    # Started before the event loop has anything else to do: waiting for its address blocks briefly.
-    with sandbox_process() as sandbox:
-        print(f"Sandbox API on {sandbox.url}; databasin-mcp over stdio. Sizes in {unit}.\n")
-        created: dict[str, int] = {}
-        last = {"answer": ""}
-        total = 0
-        async with Client(stdio_server(sandbox.env()), mode="legacy") as client:
-            for number, entry in enumerate(script(lambda: created["id"], lambda: last["answer"]), start=1):
-                step = entry if isinstance(entry, Step) else entry()
-                result = await results.call(client, step.tool, step.arguments)
-                text = results.text(result)
-                last["answer"] = text
-                if step.tool == "create_connector" and (found := re.search(r"Created connector (\d+)", text)):
-                    created["id"] = int(found.group(1))
-                tokens = count(text)
-                total += tokens
-                call = f"{step.tool}({_arguments(step.arguments)})"
-                status = "  [error]" if result.is_error else ""
-                print(f"── {number}. {step.why}: {tokens:,} {unit.split()[0]}{status}")
-                print(f"   {call}")
-                print("   " + text.replace("\n", "\n   ") + "\n")
-                if result.is_error:
-                    return 1
-        print(f"{number} calls, {total:,} tokens read by the agent in all.")
-    return 0
+SHOWN_LINES = 8  # of each answer; the size printed is still the whole answer's
 
 
-def _arguments(arguments: dict[str, Any]) -> str:
-    """The call's arguments as an agent writes them, with the password masked even in a demo."""
-    shown = {key: "***" if is_secret_field(key) else value for key, value in arguments.items()}
+def excerpt(answer: str) -> list[str]:
+    """The first lines of an answer and one line that counts the rest; an answer one line too long is shown
+    whole, since the count would take that line's place."""
+    lines = answer.splitlines()
+    if len(lines) <= SHOWN_LINES + 1:
+        return lines
+    return [*lines[:SHOWN_LINES], f"… {len(lines) - SHOWN_LINES} more lines"]
+
+
+def shown_arguments(arguments: dict[str, Any]) -> str:
+    """The call's arguments as an agent writes them, with secrets masked even in a demo (a flag such as
+    ask_password=true holds none)."""
+    shown = {
+        key: "***" if is_secret_field(key) and not isinstance(value, bool) else value
+        for key, value in arguments.items()
+    }
     return ", ".join(f"{key}={json.dumps(value, ensure_ascii=False)}" for key, value in shown.items())
 
 
+def header(tokens: TokenCounter) -> list[str]:
+    return [
+        "A scripted session: the calls an agent would make, sent by a real MCP client to the real databasin-mcp"
+        " over stdio,",
+        "against an embedded sandbox API with invented data. No account needed; nothing leaves this machine.",
+        f"Sizes are of the whole answer the model reads, in tokens ({tokens.name}); only its first lines are shown.",
+        "",
+    ]
+
+
+def next_steps(server: str) -> list[str]:
+    """How to connect it for real: README's own commands, with this install's server in place of /path/to."""
+    return [
+        "",
+        'Next, connect it for real (README.md, "Clients"). Claude Code, with your API URL and token file:',
+        "  claude mcp add databasin --env DATABASIN_API_URL=https://api.databasin.example \\",
+        f"    --env DATABASIN_TOKEN_FILE=$HOME/.databasin/.token -- {server}",
+        f'Claude Desktop: README.md, "Claude Desktop". No account yet: any client can run `{server} --sandbox`.',
+    ]
+
+
+def installed_server() -> str:
+    """The databasin-mcp beside this Python (the .venv `make demo` uses), as a shell word."""
+    beside = Path(sys.executable).parent / "databasin-mcp"
+    return shlex.quote(str(beside)) if beside.exists() else "databasin-mcp"
+
+
+class Printer:
+    """Whole lines to stdout, flushed at once so each step shows as it ends. A reader that has gone (a closed
+    pipe: `make demo | head -1`) had enough: it is noted, and the session stops instead of failing."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.reader_gone = False
+
+    def lines(self, *lines: str) -> bool:
+        """Writes the lines; False once nobody reads them any more."""
+        if self.reader_gone:
+            return False
+        try:
+            self.stream.write("".join(f"{line}\n" for line in lines))
+            self.stream.flush()
+        except BrokenPipeError:
+            self.reader_gone = True
+            return False
+        return True
+
+
+class Session:
+    """The demo's run; it knows what it is doing, so that a failure can be named in one line."""
+
+    def __init__(self, out: Printer) -> None:
+        self.out = out
+        self.doing = "starting"
+
+    async def run(self) -> int:
+        tokens = token_counter()
+        if not self.out.lines(*header(tokens)):
+            return 0
+        self.doing = "while starting the sandbox API"
+        # Started before the event loop has anything else to do: waiting for its address blocks briefly.
+        with sandbox_process() as sandbox:
+            created: dict[str, int] = {}
+            last = {"answer": ""}
+            total = 0
+            self.doing = "while starting databasin-mcp over stdio"
+            async with Client(stdio_server(sandbox.env()), mode="legacy") as client:
+                for number, entry in enumerate(script(lambda: created["id"], lambda: last["answer"]), start=1):
+                    self.doing = f"at step {number}"  # building a step can fail too (the password page)
+                    step = entry if isinstance(entry, Step) else entry()
+                    self.doing = f"at step {number}, {step.tool}"
+                    result = await results.call(client, step.tool, step.arguments)
+                    text = results.text(result)
+                    last["answer"] = text
+                    if step.tool == "create_connector" and (found := re.search(r"Created connector (\d+)", text)):
+                        created["id"] = int(found.group(1))
+                    size = tokens.count(text)
+                    total += size
+                    status = "  [error]" if result.is_error else ""
+                    shown = self.out.lines(
+                        f"── {number}. {step.why}: {'≈' if tokens.estimated else ''}{size:,} tokens{status}",
+                        f"   {step.tool}({shown_arguments(step.arguments)})",
+                        *(f"   {line}" for line in excerpt(text)),
+                        "",
+                    )
+                    if result.is_error:
+                        first_line = text.splitlines()[0] if text else "(no text)"
+                        print(f"make demo failed {self.doing}: it answered an error: {first_line}", file=sys.stderr)
+                        return 1
+                    if not shown:
+                        return 0
+        self.out.lines(f"{number} calls, {total:,} tokens read by the agent in all.", *next_steps(installed_server()))
+        return 0
+
+
+def reason(error: BaseException) -> str:
+    """What went wrong, on one line: the first error of a group (a task group wraps what failed inside it)."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    message = " ".join(str(error).split())
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
 def main() -> int:
-    return anyio.run(run)
+    out = Printer(sys.stdout)
+    session = Session(out)
+    try:
+        return anyio.run(session.run)
+    except Exception as error:  # the person reads one line that names what failed, not a traceback
+        print(f"make demo failed {session.doing}: {reason(error)}", file=sys.stderr)
+        return 1
+    finally:
+        if out.reader_gone:
+            # The interpreter flushes stdout once more on exit; into a closed pipe that would print an error.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":
