@@ -76,6 +76,20 @@ def test_a_sandbox_that_does_not_start_is_one_line_on_stderr_and_exit_1(
     assert printed.out.startswith("A scripted session")
 
 
+def test_ctrl_c_stops_the_demo_with_one_line_and_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    @contextmanager
+    def interrupted() -> Iterator[None]:
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(demo, "sandbox_process", interrupted)
+
+    assert demo.main() == 130
+    assert capsys.readouterr().err == "make demo stopped while starting the sandbox API.\n"
+
+
 def test_the_reason_of_a_failure_is_one_line_even_from_a_group_of_errors() -> None:
     group = ExceptionGroup("unhandled errors in a TaskGroup", [ConnectionError("server closed\n  the pipe")])
 

@@ -254,6 +254,9 @@ def main() -> int:
     except Exception as error:  # the person reads one line that names what failed, not a traceback
         print(f"make demo failed {session.doing}: {reason(error)}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: the person stopped it; the context managers stopped the processes
+        print(f"make demo stopped {session.doing}.", file=sys.stderr)
+        return 130
     finally:
         if out.reader_gone:
             # The interpreter flushes stdout once more on exit; into a closed pipe that would print an error.
