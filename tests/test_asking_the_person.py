@@ -173,6 +173,12 @@ async def test_without_url_support_the_agent_passes_a_link_on_and_the_typed_pass
     assert api.routes["create"].call_count == 1
     assert sent_password(api.routes["create"]) == PASSWORD
     assert link.group(3) == "create_connector"
+    # The audit log says the first call wrote nothing (it was not "ok": no connector was made then).
+    audit = [record.audit for record in logged.records if record.name == "databasin_mcp.audit"]
+    assert [(entry["outcome"], entry.get("reason"), entry.get("connector_id")) for entry in audit] == [
+        ("no_change", "waiting_for_password", None),
+        ("ok", None, 789),
+    ]
     for result in (asked, created):
         assert PASSWORD not in shown(result)
 
@@ -285,7 +291,7 @@ async def test_with_url_support_the_call_waits_for_the_page_and_creates_with_the
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("answer", ["decline", "cancel"])
 async def test_a_declined_or_cancelled_url_elicitation_writes_nothing(
-    make_server: ServerFactory, api: respx.Router, mode: str, answer: str
+    make_server: ServerFactory, api: respx.Router, logged: Any, mode: str, answer: str
 ) -> None:
     async with anyio.create_task_group() as tasks:
         person = person_who(tasks, answers=answer)
@@ -299,6 +305,8 @@ async def test_a_declined_or_cancelled_url_elicitation_writes_nothing(
     assert not result.is_error
     assert api.routes["create"].call_count == 0
     assert page.status_code == 410  # and the page no longer takes a password
+    (audit,) = [record.audit for record in logged.records if record.name == "databasin_mcp.audit"]
+    assert (audit["outcome"], audit["reason"]) == ("no_change", "password_declined")
 
 
 @pytest.mark.parametrize("mode", MODES)

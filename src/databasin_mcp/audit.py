@@ -8,7 +8,8 @@ itself lets a holder of the auth token use the session, so it is not written) an
 Argument values other than the connector's name, project and ID are never written: a password is one.
 
 Outcomes: ok (the write was made), no_change (answered without writing: the create found the
-connector already there, the delete was not confirmed), refused (not sent: a read-only server, a write
+connector already there, the delete was not confirmed, the password is still to be typed on our page or
+the person declined to type it), refused (not sent: a read-only server, a write
 tool not offered, invalid arguments, an argument the server checked and refused), failed (the API
 refused it or did not answer; `reason` is the kind of failure; after "no_answer" it may have been made).
 """
@@ -77,7 +78,7 @@ def answered(
     tool: str, arguments: Mapping[str, Any], data: Mapping[str, Any], default_project: str | None, caller: Caller
 ) -> AuditEntry:
     """The entry for a write that answered: made, or not needed (`created`/`deleted` false)."""
-    unchanged = data.get("created") is False or data.get("deleted") is False
+    unchanged = any(data.get(fact) is False for fact in ("created", "deleted", "written"))
     return AuditEntry(
         tool,
         "no_change" if unchanged else "ok",
@@ -158,6 +159,8 @@ def _project(tool: str, arguments: Mapping[str, Any], default_project: str | Non
 def _why_unchanged(data: Mapping[str, Any]) -> str:
     if data.get("deleted") is False:
         return "not_confirmed"
+    if data.get("written") is False:  # the password is typed by the person on our page, or was not
+        return "waiting_for_password" if data.get("url") else "password_declined"
     if data.get("pending"):
         return "earlier_create_unanswered"
     return "already_exists"

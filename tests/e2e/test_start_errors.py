@@ -49,9 +49,9 @@ SERVER_ERRORS = [
     (["--port", "x"], f"argument --port: invalid int value: 'x'; {HELP}"),
     (["--bogus"], f"unrecognized arguments: --bogus; {HELP}"),
     (["--sandbox", "--tools", "bogus"], "Unknown tool or group in --tools/DATABASIN_TOOLS: bogus. Groups: read, write, "
-     "metadata; tools: list_projects, list_connectors, find_connectors, get_connector, create_connector, "
+     "metadata, data; tools: list_projects, list_connectors, find_connectors, get_connector, create_connector, "
      "update_connector, delete_connector, test_connector, refresh_connector_metadata, list_catalogs, list_schemas, "
-     "list_tables, list_columns."),
+     "list_tables, list_columns, preview_table, run_query."),
     (["--tools", "write", "--read-only"], "--tools/DATABASIN_TOOLS and --read-only leave no tool to serve."),
     (["--sandbox", "--transport", "streamable-http", "--host", "0.0.0.0"], "Refusing to serve on 0.0.0.0 without an "
      "auth token: anyone who can reach it could manage your connectors. Set DATABASIN_MCP_AUTH_TOKEN (or "

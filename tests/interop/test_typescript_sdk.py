@@ -84,7 +84,8 @@ def test_progress_arrives_during_a_refresh_and_an_unconfirmed_delete_deletes_not
     assert unconfirmed["isError"] is False
     assert unconfirmed["text"] == [
         f"Not deleted: confirm is false. This would delete connector {TOKYO_CONNECTOR_ID} '東京 Warehouse' "
-        f"(Redshift, project {PROJECT_95}); pipelines using it will fail. "
+        f"(Redshift, project {PROJECT_95}). Whether pipelines use it could not be checked (this Databasin API has "
+        "no pipeline list); any that do will fail. "
         f"To delete it, call delete_connector(connector_id={TOKYO_CONNECTOR_ID}, confirm=true)."
     ]
     assert unconfirmed["structuredContent"] is None
