@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 from mcp import Client
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult, ElicitResult, TextContent
 
 from databasin_mcp.config import Settings
 from databasin_mcp.sandbox import RunningSandbox
@@ -236,9 +236,18 @@ class AgentSession:
         return [tool.model_dump(mode="json", by_alias=True, exclude_none=True) for tool in tools]
 
 
+async def cancelling_person(context: Any, params: Any) -> ElicitResult:
+    """A client that can ask the person (form elicitation) but runs with nobody there: Claude Code headless
+    (`claude -p`) cancels every question, so a delete it makes is not confirmed."""
+    return ElicitResult(action="cancel")
+
+
 @asynccontextmanager
-async def agent_session(sandbox: RunningSandbox, *, structured_output: bool = False) -> AsyncIterator[AgentSession]:
-    """Our server, in-process (the MCP SDK's in-memory client), pointed at `sandbox`, cache off."""
+async def agent_session(
+    sandbox: RunningSandbox, *, structured_output: bool = False, asks_the_person: bool = False
+) -> AsyncIterator[AgentSession]:
+    """Our server, in-process (the MCP SDK's in-memory client), pointed at `sandbox`, cache off. With
+    `asks_the_person` the client declares elicitation and nobody answers it (cancelling_person)."""
     settings = Settings(
         api_url=sandbox.url,
         token=sandbox.token,  # type: ignore[arg-type]
@@ -246,7 +255,8 @@ async def agent_session(sandbox: RunningSandbox, *, structured_output: bool = Fa
         structured_output=structured_output,
     )
     recorder = RecordingTransport()
-    async with Client(create_server(settings, transport=recorder)) as client:
+    callback = cancelling_person if asks_the_person else None
+    async with Client(create_server(settings, transport=recorder), elicitation_callback=callback) as client:
         yield AgentSession(client, recorder)
 
 

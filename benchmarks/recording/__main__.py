@@ -39,11 +39,14 @@ def record(logs: Path = LOGS) -> measure.RecordingReport:
     started = time.perf_counter()
     calls = anyio.run(in_process_calls)
     structured_calls = anyio.run(partial(in_process_calls, structured_output=True))
+    # Claude Code declares form elicitation: our delete asks the person, whom a headless run does not have.
+    asked = anyio.run(partial(in_process_calls, asks_the_person=True))
+    asked_structured = anyio.run(partial(in_process_calls, structured_output=True, asks_the_person=True))
     tools = anyio.run(in_process_tools)
     results = measure.RecordingReport(
         listing_shapes=listing_shapes(structured_calls), single_shapes=single_shapes(structured_calls)
     )
-    measure.record_claude_code(claude, calls, structured_calls, tools, logs, results)
+    measure.record_claude_code(claude, asked, asked_structured, tools, logs, results)
     results.seconds["Claude Code"] = time.perf_counter() - started
     print(f"Claude Code recorded ({results.seconds['Claude Code']:.0f} s)", file=sys.stderr, flush=True)
     agents_started = time.perf_counter()

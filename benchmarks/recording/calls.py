@@ -51,8 +51,11 @@ class Call:
         return text_of(self.result)
 
 
-async def in_process_calls(tasks: Sequence[Task] = RECORDED_TASKS, *, structured_output: bool = False) -> list[Call]:
+async def in_process_calls(
+    tasks: Sequence[Task] = RECORDED_TASKS, *, structured_output: bool = False, asks_the_person: bool = False
+) -> list[Call]:
     """Every task's call, in order, against a fresh sandbox; later tasks act on the connector created earlier.
+    `asks_the_person`: the client declares elicitation, as Claude Code does, and nobody answers (headless).
 
     Each result is as a client holds it (serialized by the server, parsed back).
     """
@@ -60,7 +63,7 @@ async def in_process_calls(tasks: Sequence[Task] = RECORDED_TASKS, *, structured
     created: int | None = None
     async with (
         running_sandbox(SandboxConfig(port=0, rate_limit=0)) as sandbox,
-        agent_session(sandbox, structured_output=structured_output) as session,
+        agent_session(sandbox, structured_output=structured_output, asks_the_person=asks_the_person) as session,
     ):
         for task in tasks:
             arguments = {key: created if value == NEW_CONNECTOR else value for key, value in task.arguments.items()}

@@ -14,20 +14,24 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
 
+from .. import sql as sql_rules  # its parser (sqlglot, ~90 ms) is imported by the first data call
 from ..errors import BadRequestError, DatabasinError, InvalidArgumentError, NotFoundError, QueryFailedError
 from ..models import Connector
 from ..params import CatalogName, ColumnNames, ConnectorId, RowLimit, SchemaName, SqlText, TableName
 from ..real_records import QueryResult
 from ..redact import is_secret_field
 from ..shaping import Answer, cell, counted, listing, plain
-from ..sql import Limited, NoSql, Refused, SqlDialect, Statement, checked, dialect_of, preview, screen
+from ..sql import NoSql, SqlDialect, dialect_of
 from ..untrusted import one_line
 from .base import Services
 from .connectors import ConnectorReads
+
+if TYPE_CHECKING:
+    from ..sql.statements import Limited, Statement
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +76,12 @@ class Data:
         connector, dialect = await self._dialect(connector_id, "preview_table")
         levels = 2 if dialect.name in _TWO_PART_NAMES else 3
         try:
-            statement = preview(dialect.name, table, schema=schema, catalog=catalog, columns=columns, levels=levels)
+            statement = sql_rules.preview(
+                dialect.name, table, schema=schema, catalog=catalog, columns=columns, levels=levels
+            )
             limited = statement.limited(limit)
             sent = limited.text()
-        except Refused:
+        except sql_rules.Refused:
             words = self.services.words
             tables = words.call("list_tables", connector_id=connector_id)
             raise InvalidArgumentError(
@@ -92,11 +98,11 @@ class Data:
         """Run one read-only SELECT (WITH, UNION and subqueries allowed) in the connector's SQL dialect."""
         # Parsing a long statement in every dialect takes a while (seconds at 20,000 characters): in a
         # worker thread, so that the server's other calls are not held up meanwhile.
-        await anyio.to_thread.run_sync(lambda: self._refused_as_argument(lambda: screen(sql), "run_query"))
+        await anyio.to_thread.run_sync(lambda: self._refused_as_argument(lambda: sql_rules.screen(sql), "run_query"))
         connector, dialect = await self._dialect(connector_id, "run_query")
 
         def prepare() -> tuple[Statement, Limited, str]:
-            statement = checked(sql, dialect.name)
+            statement = sql_rules.checked(sql, dialect.name)
             limited = statement.limited(limit)
             return statement, limited, limited.text()
 
@@ -134,7 +140,7 @@ class Data:
         """Run a statement check; a refusal becomes an argument error naming the argument as the caller does."""
         try:
             return check()
-        except Refused as refused:
+        except sql_rules.Refused as refused:
             said = str(refused)
             argument = self.services.words.argument(tool, "sql")
             raise InvalidArgumentError(argument + said.removeprefix("sql")) from None
