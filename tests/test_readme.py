@@ -39,9 +39,19 @@ def test_the_readme_tool_table_is_the_registry() -> None:
 
 
 def test_the_two_commands_come_first() -> None:
-    head = README.read_text(encoding="utf-8").splitlines()[:12]
-    assert "make demo   # an agent's session against a local sandbox API: each call and what the model reads" in head
-    assert "make test   # every test: unit, respx, sandbox, and end-to-end over stdio / HTTP / SSE" in head
+    head = README.read_text(encoding="utf-8").splitlines()[:14]
+    assert (
+        "make demo   # a scripted agent session against a local sandbox API: each call, what the model reads, its size"
+        in head
+    )
+    assert (
+        "make test   # every test: unit, sandbox, end to end over stdio / HTTP / SSE, the real MCP clients, a browser"
+        in head
+    )
+    # What they need, right below them (issue 16 #2).
+    assert (
+        "Both need only Python ≥ 3.11 and `make` on a fresh machine: the first one creates `.venv` and installs" in head
+    )
 
 
 def test_every_documented_variable_and_flag_exists() -> None:

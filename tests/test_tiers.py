@@ -16,6 +16,8 @@ from pathlib import Path
 import anyio
 import pytest
 
+from databasin_mcp.harness.node import node_dir_from_environment
+
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = ROOT / "src" / "databasin_mcp" / "harness"
 
@@ -52,6 +54,7 @@ def test_the_harness_is_a_library_not_a_test_suite() -> None:
         "processes.py",
         "procfs.py",
         "results.py",
+        "upstreams.py",
     ]
     assert importers_of("pytest", [HARNESS]) == {}
     assert importers_of("_pytest", [HARNESS]) == {}
@@ -72,3 +75,15 @@ async def test_nor_through_asyncio_or_anyio() -> None:
         await asyncio.create_subprocess_exec("true")
     with pytest.raises(AssertionError, match="starts a process"):
         await anyio.run_process(["true"])
+
+
+def test_the_node_clients_live_in_the_per_user_cache_not_in_the_clone(tmp_path: Path) -> None:
+    """~500 MB, downloaded once per machine: every clone's `make test` finds them there (issue 16 #2)."""
+    home = tmp_path / "home"
+    assert node_dir_from_environment({"HOME": str(home)}) == home / ".cache" / "databasin-mcp" / "interop-node"
+    assert node_dir_from_environment({"HOME": str(home), "XDG_CACHE_HOME": str(tmp_path / "xdg")}) == (
+        tmp_path / "xdg" / "databasin-mcp" / "interop-node"
+    )
+    chosen = tmp_path / "elsewhere"
+    assert node_dir_from_environment({"HOME": str(home), "DATABASIN_INTEROP_NODE_DIR": str(chosen)}) == chosen
+    assert ROOT not in node_dir_from_environment({"HOME": str(home)}).parents

@@ -6,6 +6,7 @@
 - `children`: bounded child processes (a command run to its end or killed with what it started).
 - `procfs`: what Linux says about a process (its children, memory, CPU time).
 - `node`: the pinned npm MCP clients: which versions, where they are installed, how to run them.
+- `upstreams`: a stand-in API served from a thread, for answers the sandbox does not give.
 
 Nothing here imports pytest: a failure is an exception whose message says what was expected.
 """

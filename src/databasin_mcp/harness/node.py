@@ -14,9 +14,6 @@ from pathlib import Path
 from .processes import clean_env
 
 NODE_DIR_VARIABLE = "DATABASIN_INTEROP_NODE_DIR"
-# Per user, outside any clone ($XDG_CACHE_HOME/databasin-mcp, as the packaging tests' cache): the clients
-# are ~500 MB, downloaded once per machine, not once per clone.
-DEFAULT_NODE_DIR = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "databasin-mcp" / "interop-node"
 
 # Pinned: the current releases when the interoperability tests were written (npm view <pkg> version).
 INSPECTOR = "@modelcontextprotocol/inspector"
@@ -48,9 +45,18 @@ def node_env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def node_dir_from_environment(environ: Mapping[str, str] = os.environ) -> Path:
-    """Where the clients are installed: DATABASIN_INTEROP_NODE_DIR, else the per-user cache."""
+    """Where the clients are installed: DATABASIN_INTEROP_NODE_DIR, else the per-user cache
+    ($XDG_CACHE_HOME/databasin-mcp, as the packaging tests' cache), outside any clone: the clients are
+    ~500 MB, downloaded once per machine, not once per clone."""
     value = environ.get(NODE_DIR_VARIABLE)
-    return Path(value).resolve() if value else DEFAULT_NODE_DIR
+    if value:
+        return Path(value).resolve()
+    cache = (
+        Path(environ["XDG_CACHE_HOME"])
+        if environ.get("XDG_CACHE_HOME")
+        else Path(environ.get("HOME") or Path.home()) / ".cache"
+    )
+    return cache / "databasin-mcp" / "interop-node"
 
 
 def installed_version(node_dir: Path, package: str) -> str | None:
