@@ -11,10 +11,13 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import click
 import httpx
 import pytest
 import respx
+from click.testing import CliRunner
 
+from databasin_mcp.cli.commands import cli
 from databasin_mcp.cli.vocabulary import COMMAND_WORDS
 from databasin_mcp.client import DatabasinClient
 from databasin_mcp.config import Settings
@@ -215,3 +218,18 @@ async def test_every_hint_is_said_in_each_front_ends_words(
     # Where the person is pointed at a command or a flag, the agent was pointed elsewhere (a call, an argument).
     if COMMAND_SYNTAX.search(for_person) or "--" in for_person:
         assert for_agent != for_person
+
+
+def _commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [path]
+    for name, command in group.commands.items():
+        found += _commands(command, (*path, name)) if isinstance(command, click.Group) else [(*path, name)]
+    return found
+
+
+@pytest.mark.parametrize("path", _commands(cli), ids=lambda path: " ".join(path) or "databasin")
+def test_every_commands_help_is_in_command_words(path: tuple[str, ...]) -> None:
+    """Help texts come from the shared parameter declarations: none may name a tool or use tool syntax."""
+    done = CliRunner().invoke(cli, [*path, "--help"], prog_name="databasin")
+    assert done.exit_code == 0, done.output
+    assert_in_command_words(done.output)

@@ -101,7 +101,7 @@ def _column_names(names: list[str] | None) -> list[str] | None:
         raise ValueError("at most 500 column names")
     for name in names or ():
         if not name.strip() or len(name) > 300:
-            raise ValueError("a column name must be 1 to 300 characters, as list_columns shows it")
+            raise ValueError("a column name must be 1 to 300 characters, as the table names it")
     return names or None
 
 
@@ -168,7 +168,7 @@ TableName = Annotated[str, _bounded(200), Cli(flag="--table", help="The table.")
 ColumnNames = Annotated[
     list[str] | None,
     AfterValidator(_column_names),
-    Cli(metavar="NAME,...", help="Columns to show, comma-separated, as named by list_columns; default: all."),
+    Cli(metavar="NAME,...", help="Columns to show, comma-separated, as the table names them; default: all."),
 ]
 RowLimit = Annotated[int, Field(ge=1, le=100), Number, Cli(help="Rows at most.")]
 # The statement's own length bound (sql/statements.py MAX_SQL_CHARS) is checked where it is parsed.
