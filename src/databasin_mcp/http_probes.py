@@ -130,13 +130,9 @@ class HealthEndpoints:
         if scope["type"] != "http" or scope["path"] not in (HEALTH_PATH, READY_PATH):
             await self.app(scope, receive, send)
             return
-        refusal = await self._hosts.validate_request(Request(scope, receive), is_post=False)
-        if refusal is not None:
-            await refusal(scope, receive, send)
+        if await _refused(self._hosts, scope, receive, send):
             return
-        if scope["method"] not in ("GET", "HEAD"):
-            await _answer(scope, send, json_answer(405, {"error": "method_not_allowed"}, [(b"allow", b"GET, HEAD")]))
-        elif scope["path"] == HEALTH_PATH:
+        if scope["path"] == HEALTH_PATH:
             await _answer(scope, send, json_answer(200, {"status": "ok"}, _NO_STORE))
         else:
             verdict = await self.readiness.verdict()
@@ -166,12 +162,7 @@ class MetricsEndpoint:
         if scope["type"] != "http" or scope["path"] != METRICS_PATH:
             await self.app(scope, receive, send)
             return
-        refusal = await self._hosts.validate_request(Request(scope, receive), is_post=False)
-        if refusal is not None:
-            await refusal(scope, receive, send)
-            return
-        if scope["method"] not in ("GET", "HEAD"):
-            await _answer(scope, send, json_answer(405, {"error": "method_not_allowed"}, [(b"allow", b"GET, HEAD")]))
+        if await _refused(self._hosts, scope, receive, send):
             return
         accept = next((value for name, value in scope["headers"] if name == b"accept"), b"")
         body, content_type = self.metrics.render(accept.decode("latin-1"))
@@ -184,6 +175,18 @@ class MetricsEndpoint:
                 {"type": "http.response.body", "body": body},
             ],
         )
+
+
+async def _refused(hosts: TransportSecurityMiddleware, scope: Scope, receive: Receive, send: Send) -> bool:
+    """The Host check every request gets, then GET and HEAD only: True when it answered with a refusal."""
+    refusal = await hosts.validate_request(Request(scope, receive), is_post=False)
+    if refusal is not None:
+        await refusal(scope, receive, send)
+        return True
+    if scope["method"] not in ("GET", "HEAD"):
+        await _answer(scope, send, json_answer(405, {"error": "method_not_allowed"}, [(b"allow", b"GET, HEAD")]))
+        return True
+    return False
 
 
 async def _answer(scope: Scope, send: Send, messages: list[Message]) -> None:

@@ -54,11 +54,6 @@ Callback = Callable[[Any, Any], Awaitable[ElicitResult]]
 
 
 @pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
 async def browser(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Any]:  # noqa: F811
     async with browser_context(chromium, tmp_path_factory.mktemp("chromium-profile")) as context:
         yield context

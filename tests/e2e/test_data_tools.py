@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import anyio
@@ -10,23 +9,12 @@ import pytest
 from mcp import Client
 from mcp_types import CallToolResult
 
-from databasin_mcp.harness.processes import Sandbox, sandbox_process, stdio_server
+from databasin_mcp.harness.processes import Sandbox, stdio_server
 from databasin_mcp.sandbox.samples import SAMPLE_CONNECTORS, SAMPLE_SCHEMA
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 
 CALL_TIMEOUT = 30
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with sandbox_process() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 def text(result: CallToolResult) -> str:

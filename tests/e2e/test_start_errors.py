@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from databasin_mcp.harness.processes import Sandbox, clean_env, sandbox_process
+from databasin_mcp.harness.processes import Sandbox, clean_env
 
 pytestmark = pytest.mark.e2e
 
@@ -106,12 +106,6 @@ def test_a_usage_error_of_a_subcommand_is_one_line(args: list[str], said: str) -
 def test_a_usage_error_of_the_command_line_is_one_line(args: list[str], said: str) -> None:
     done = run("databasin", *args)
     assert (done.returncode, done.stdout, done.stderr) == (2, "", f"Error: {said}\n")
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with sandbox_process() as running:
-        yield running
 
 
 def test_output_to_a_closed_pipe_ends_quietly(sandbox: Sandbox) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -12,23 +12,12 @@ import pytest
 from mcp import Client
 from mcp.client.sse import sse_client
 
-from databasin_mcp.harness.processes import Sandbox, http_server, sandbox_process, stdio_server
+from databasin_mcp.harness.processes import Sandbox, http_server, stdio_server
 from databasin_mcp.harness.results import call, text
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA, PROJECT_95, WIDE_TABLE
 from tests.reference import created_id
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with sandbox_process() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @asynccontextmanager
