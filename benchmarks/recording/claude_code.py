@@ -13,14 +13,13 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from databasin_mcp.harness.children import Running
 from databasin_mcp.harness.node import CLAUDE_CODE, PINS, QUIET_NODE_ENV, node_dir_from_environment
 
 from .anthropic_api import MESSAGES, messages_api
 from .leftovers import end_leftovers
-from .loopback import Recorded, RequestLog, serving
+from .loopback import RequestLog, Session, serving
 from .script import Script
 from .stdio_servers import StdioServer
 
@@ -45,25 +44,6 @@ TOOL_SEARCH_SWITCH = (
 
 class ClientUnavailable(Exception):
     """A client cannot run here; the message is the one-line reason."""
-
-
-@dataclass(frozen=True)
-class Session:
-    """One headless run: every request the stand-in got, and what the CLI printed."""
-
-    requests: list[Recorded]
-    stdout: str
-    stderr: str
-    leftovers: list[str]  # processes still running after the CLI exited (then killed): should be none
-
-    @property
-    def conversation(self) -> list[dict[str, Any]]:
-        """The bodies of the scripted conversation's requests, in order."""
-        return [r.body for r in self.requests if r.path == MESSAGES and r.answered == "scripted"]
-
-    @property
-    def unexpected(self) -> list[Recorded]:
-        return [r for r in self.requests if r.answered == "unexpected"]
 
 
 @dataclass(frozen=True)
@@ -128,7 +108,7 @@ class ClaudeCode:
                 leftovers = end_leftovers(Path(home))
         if done.returncode != 0:
             raise RuntimeError(f"claude -p exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
-        return Session(list(log.entries), done.stdout, done.stderr, leftovers)
+        return Session(MESSAGES, list(log.entries), done.stdout, done.stderr, leftovers)
 
 
 def client_env(home: Path, **extra: str) -> dict[str, str]:

@@ -41,6 +41,26 @@ class Recorded:
         }
 
 
+@dataclass(frozen=True)
+class Session:
+    """One headless run of a client: every request its stand-in model API got, and what the client printed."""
+
+    endpoint: str  # the model API's path the scripted conversation goes to
+    requests: list[Recorded]
+    stdout: str
+    stderr: str
+    leftovers: list[str]  # processes still running after the client exited (then killed): should be none
+
+    @property
+    def conversation(self) -> list[dict[str, Any]]:
+        """The bodies of the scripted conversation's requests, in order."""
+        return [r.body for r in self.requests if r.path == self.endpoint and r.answered == "scripted"]
+
+    @property
+    def unexpected(self) -> list[Recorded]:
+        return [r for r in self.requests if r.answered == "unexpected"]
+
+
 @dataclass
 class RequestLog:
     """Every request, in memory and (when `path` is set) appended to a JSONL file as it arrives."""

@@ -12,14 +12,13 @@ import json
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from databasin_mcp.harness.children import Running
 
 from .leftovers import end_leftovers
-from .loopback import Recorded, RequestLog, serving
+from .loopback import RequestLog, Session, serving
 from .openai_api import RESPONSES, responses_api
 from .script import Script
 from .stdio_servers import StdioServer
@@ -28,22 +27,6 @@ PACKAGE = "openai-agents"
 RUN_TIMEOUT = 120.0
 PROMPT = "Use the MCP tools to answer."
 MODEL = "gpt-standin"
-
-
-@dataclass(frozen=True)
-class AgentsSession:
-    requests: list[Recorded]
-    stdout: str
-    stderr: str
-    leftovers: list[str]  # processes still running after the run ended (then killed): should be none
-
-    @property
-    def conversation(self) -> list[dict[str, object]]:
-        return [r.body for r in self.requests if r.path == RESPONSES and r.answered == "scripted"]
-
-    @property
-    def unexpected(self) -> list[Recorded]:
-        return [r for r in self.requests if r.answered == "unexpected"]
 
 
 def installed_version() -> str:
@@ -63,7 +46,7 @@ def record(
     use_structured_content: bool,
     log_path: Path | None = None,
     timeout: float = RUN_TIMEOUT,
-) -> AgentsSession:
+) -> Session:
     """One agent run of `script` with `server`: every Responses API request logged."""
     log = RequestLog(log_path)
     config = {"command": server.command, "args": list(server.args), "use_structured_content": use_structured_content}
@@ -83,7 +66,7 @@ def record(
             leftovers = end_leftovers(Path(home))
     if done.returncode != 0:
         raise RuntimeError(f"the agent run exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
-    return AgentsSession(list(log.entries), done.stdout, done.stderr, leftovers)
+    return Session(RESPONSES, list(log.entries), done.stdout, done.stderr, leftovers)
 
 
 async def _run(base_url: str, config: dict[str, object]) -> str:
