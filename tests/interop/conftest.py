@@ -23,6 +23,8 @@ NODE_DIR = node_dir_from_environment(ORIGINAL_ENVIRONMENT)
 NODE_TESTS_LEFT_OUT: list[str] = []
 
 
+# Last, after -m has deselected: `make check` (-m "not e2e") keeps none of these, so asks node nothing.
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     needing = [item for item in items if "node_tools" in getattr(item, "fixturenames", ())]
     if not needing:
