@@ -21,6 +21,7 @@ from mcp import Client
 from mcp.types import CallToolResult, ElicitResult, TextContent
 
 from databasin_mcp.config import Settings
+from databasin_mcp.harness.results import created_id
 from databasin_mcp.sandbox import RunningSandbox
 from databasin_mcp.sandbox.samples import SAMPLE_CONNECTORS, SAMPLE_SCHEMA
 from databasin_mcp.sandbox.seed import (
@@ -37,7 +38,6 @@ from databasin_mcp.server import create_server
 NEW_CONNECTOR = "<new connector>"
 FOUND_CONNECTOR_ID = 311  # "Zürich Finance": what the find task finds, then reads
 # What the create task answers first: "Created connector 535 'Bench Orders Postgres' (RDBMS) in proj-007."
-CREATED = re.compile(r"Created connector (\d+) ")
 
 
 @dataclass(frozen=True)
@@ -276,14 +276,6 @@ async def run_tasks(session: AgentSession, tasks: Sequence[Task] = TASKS) -> lis
         raw = [e.body for e in exchanges if re.match(task.raw, e.target)]
         runs.append(TaskRun(task, arguments, result, raw))
     return runs
-
-
-def created_id(text: str) -> int:
-    """The new connector's ID, read from create_connector's answer as the model reads it."""
-    found = CREATED.match(text)
-    if found is None:
-        raise RuntimeError(f"create_connector did not create a connector: {text}")
-    return int(found.group(1))
 
 
 def listing_total(text: str) -> int:

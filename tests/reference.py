@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 # POST /api/connector: the request body the reference shows.
@@ -19,10 +18,3 @@ CREATE_BODY: dict[str, Any] = {
     "internalID": "proj-001",
     "ownerID": 456,
 }
-
-
-def created_id(text: str) -> int:
-    """The ID a create answered, read from its text ("Created connector 537 ..."), as an agent reads it."""
-    found = re.search(r"\bcreated connector (\d+)\b", text, re.IGNORECASE)
-    assert found is not None, text
-    return int(found.group(1))

@@ -15,8 +15,9 @@ import pytest
 from benchmarks import report
 from benchmarks.recording.tool_search import REQUESTS, TOOL, rankings
 from benchmarks.recording.transcript import Forwarded
-from benchmarks.tasks import TASKS, TaskRun, agent_session, created_id, listing_total, run_tasks
+from benchmarks.tasks import TASKS, TaskRun, agent_session, listing_total, run_tasks
 
+from databasin_mcp.harness.results import created_id
 from databasin_mcp.sandbox import SandboxConfig, running_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,6 +18,7 @@ from mcp import Client, MCPError
 from mcp_types import CallToolResult, TextContent
 
 from databasin_mcp.config import Settings
+from databasin_mcp.harness.results import created_id
 from databasin_mcp.ops.directory import PROJECT_CELLS
 from databasin_mcp.sandbox import SandboxConfig, running_sandbox
 from databasin_mcp.sandbox.seed import (
@@ -96,9 +97,7 @@ async def call_all(client: Client) -> list[tuple[str, CallToolResult]]:
         result = await client.call_tool(name, given)
         assert not result.is_error, text(result)
         if name == "create_connector" and created is None:
-            found = re.search(r"Created connector (\d+)", text(result))
-            assert found is not None, text(result)
-            created = int(found.group(1))
+            created = created_id(text(result))
         results.append((name, result))
     return results
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from mcp.types import CallToolResult
 
+from databasin_mcp.harness.results import created_id
 from databasin_mcp.sandbox import SandboxConfig, running_sandbox
 
-from ..tasks import NEW_CONNECTOR, TABLES_ARGS, TASKS, Task, agent_session, created_id, text_of
+from ..tasks import NEW_CONNECTOR, TABLES_ARGS, TASKS, Task, agent_session, text_of
 
 MISSING_CONNECTOR = 999_999
 # Beyond the benchmark's tasks: the largest page a caller can ask for, and an error (no structuredContent).

@@ -217,7 +217,7 @@ class Session:
                     result = await results.call(client, step.tool, step.arguments)
                     text = results.text(result)
                     last["answer"] = text
-                    if step.tool == "create_connector" and (found := re.search(r"Created connector (\d+)", text)):
+                    if step.tool == "create_connector" and (found := results.CREATED.match(text)):
                         created["id"] = int(found.group(1))
                     size = tokens.count(text)
                     total += size

@@ -33,6 +33,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp_types import CallToolResult, ElicitRequestFormParams, ElicitRequestURLParams, ElicitResult
 
 from databasin_mcp.harness.processes import clean_env, http_server
+from databasin_mcp.harness.results import created_id
 from databasin_mcp.sandbox import RunningSandbox, SandboxConfig, running_sandbox
 from databasin_mcp.sandbox.seed import PROJECT_95
 from tests.browser import browser_context, chromium  # noqa: F401 - the fixture is used by name
@@ -223,12 +224,6 @@ def person_at(browser: Any, tasks: TaskGroup, password: str, *, name: str | None
     return callback
 
 
-def created_id(result: CallToolResult) -> int:
-    found = re.match(r"Created connector (\d+) ", text(result))
-    assert found, text(result)
-    return int(found.group(1))
-
-
 def deletes_of(sandbox: RunningSandbox, connector_id: int) -> int:
     return sum(
         1
@@ -249,7 +244,7 @@ async def test_the_password_typed_in_the_browser_creates_the_connector_and_goes_
         callback = person_at(browser, tasks, password, name=name)
         async with connect(sandbox, transport, mode, tmp_path, callback) as (client, seen):
             created = await call(client, seen, "create_connector", {**create_arguments(name), "ask_password": True})
-            connector_id = created_id(created)
+            connector_id = created_id(text(created))
             stored = sandbox.store.get(connector_id)
             deleted = await call(client, seen, "delete_connector", {"connector_id": connector_id})
 
@@ -300,7 +295,7 @@ async def test_the_link_and_password_ref_create_the_connector_with_the_password_
         again = await call(client, seen, "create_connector", {**arguments, "password_ref": link.group(2)})
 
     assert after == "Password received"
-    connector_id = created_id(created)
+    connector_id = created_id(text(created))
     stored = sandbox.store.get(connector_id)
     assert stored is not None
     assert stored["connectorPassword"] == password

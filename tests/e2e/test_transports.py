@@ -13,9 +13,8 @@ from mcp import Client
 from mcp.client.sse import sse_client
 
 from databasin_mcp.harness.processes import Sandbox, http_server, stdio_server
-from databasin_mcp.harness.results import call, text
+from databasin_mcp.harness.results import call, created_id, text
 from databasin_mcp.sandbox.seed import BIG_CATALOG, BIG_CONNECTOR_ID, BIG_SCHEMA, PROJECT_95, WIDE_TABLE
-from tests.reference import created_id
 
 pytestmark = [pytest.mark.anyio, pytest.mark.e2e]
 

@@ -38,7 +38,7 @@ from mcp import Client
 from databasin_mcp import redact
 from databasin_mcp.config import Settings
 from databasin_mcp.harness.processes import Sandbox, clean_env, sandbox_process
-from databasin_mcp.harness.results import call, strings_of, text
+from databasin_mcp.harness.results import call, created_id, strings_of, text
 from databasin_mcp.harness.upstreams import serving
 from databasin_mcp.log import configure_logging
 from databasin_mcp.redact import mask_text, scrub
@@ -54,7 +54,6 @@ from databasin_mcp.sandbox.seed import (
 )
 from databasin_mcp.server import create_server
 from tests.conftest import API_TOKEN, ServerFactory
-from tests.reference import created_id
 
 from .support import SandboxApi, stdio_session, write_token
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +12,8 @@ from mcp import Client
 from mcp_types import CallToolResult, TextContent
 
 CALL_TIMEOUT = 30.0  # seconds; generous for a loaded 2-core machine, but a hang still fails
+# How create_connector's answer begins when it made a connector.
+CREATED = re.compile(r"Created connector (\d+)\b")
 
 
 async def call(client: Client, name: str, arguments: Mapping[str, Any]) -> CallToolResult:
@@ -33,3 +36,11 @@ def strings_of(result: CallToolResult) -> str:
     if result.structured_content is not None:
         parts.append(json.dumps(result.structured_content, ensure_ascii=False))
     return "\n".join(parts)
+
+
+def created_id(text: str) -> int:
+    """The new connector's ID, read from create_connector's answer as the model reads it."""
+    found = CREATED.match(text)
+    if found is None:
+        raise RuntimeError(f"create_connector did not create a connector: {text}")
+    return int(found.group(1))
